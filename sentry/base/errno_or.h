@@ -36,10 +36,11 @@ class [[nodiscard]] ErrnoOr {
   // Implicit on purpose, so handlers can `return Errno(EINVAL);` or
   // `return n;`.
   ErrnoOr(Errno e) : v_(e) { assert(e.value() > 0); }  // NOLINT
-  template <typename U,
-            typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
-                                        !std::is_same_v<std::decay_t<U>, Errno>>>
-  ErrnoOr(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+  template <typename U, typename = std::enable_if_t<
+                            std::is_convertible_v<U&&, T> &&
+                            !std::is_same_v<std::decay_t<U>, Errno>>>
+  ErrnoOr(U&& value)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   Errno error() const {
@@ -96,15 +97,15 @@ inline constexpr int kErestartRestartBlock = 516;
 #define SENTRY_ERRNO_CONCAT_(a, b) SENTRY_ERRNO_CONCAT_INNER_(a, b)
 
 // Returns the errno from the enclosing function if `expr` failed.
-#define SENTRY_RETURN_IF_ERRNO(expr)                              \
-  do {                                                            \
-    auto sentry_errno_or_ = (expr);                               \
+#define SENTRY_RETURN_IF_ERRNO(expr)                             \
+  do {                                                           \
+    auto sentry_errno_or_ = (expr);                              \
     if (!sentry_errno_or_.ok()) return sentry_errno_or_.error(); \
   } while (0)
 
 // `SENTRY_ASSIGN_OR_RETURN(T v, expr);` declares v from an ErrnoOr<T>, or
 // returns its errno.
-#define SENTRY_ASSIGN_OR_RETURN(lhs, expr)                                    \
+#define SENTRY_ASSIGN_OR_RETURN(lhs, expr)                                 \
   SENTRY_ASSIGN_OR_RETURN_IMPL_(SENTRY_ERRNO_CONCAT_(errno_or_, __LINE__), \
                                 lhs, expr)
 #define SENTRY_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+
 namespace sentry {
 namespace {
 
@@ -40,7 +41,8 @@ const char* LevelName(LogLevel level) {
 }  // namespace
 
 absl::Status OpenDebugLog(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("open debug log ", path));
   }
@@ -49,23 +51,21 @@ absl::Status OpenDebugLog(const std::string& path) {
   return absl::OkStatus();
 }
 
-bool DebugLogEnabled() {
-  return g_log_fd.load(std::memory_order_relaxed) >= 0;
-}
+bool DebugLogEnabled() { return g_log_fd.load(std::memory_order_relaxed) >= 0; }
 
 void LogLine(LogLevel level, const char* file, int line, std::string_view msg) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   const char* base = std::strrchr(file, '/');
-  std::string out = absl::StrFormat(
-      "%s%ld.%06ld %d:%ld %s:%d] %s\n", LevelName(level),
-      static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000, getpid(),
-      static_cast<long>(syscall(SYS_gettid)), base ? base + 1 : file, line,
-      msg);
+  std::string out =
+      absl::StrFormat("%s%ld.%06ld %d:%ld %s:%d] %s\n", LevelName(level),
+                      static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000, getpid(),
+                      static_cast<long>(syscall(SYS_gettid)),
+                      base ? base + 1 : file, line, msg);
   int fd = g_log_fd.load(std::memory_order_relaxed);
   if (fd >= 0) WriteAll(fd, out);
   if (level >= LogLevel::kWarning && fd != STDERR_FILENO) {
-    WriteAll(STDERR_FILENO, absl::StrCat("sentry: ", msg, "\n"));
+    WriteAll(STDERR_FILENO, std::string("sentry: ").append(msg).append("\n"));
   }
 }
 

@@ -31,13 +31,13 @@ void LogLine(LogLevel level, const char* file, int line, std::string_view msg);
 
 }  // namespace sentry
 
-#define SENTRY_LOG(level, ...)                                              \
-  do {                                                                      \
-    if (::sentry::LogLevel::level >= ::sentry::LogLevel::kWarning ||        \
-        ::sentry::DebugLogEnabled()) {                                      \
-      ::sentry::LogLine(::sentry::LogLevel::level, __FILE__, __LINE__,      \
-                        absl::StrFormat(__VA_ARGS__));                      \
-    }                                                                       \
+#define SENTRY_LOG(level, ...)                                         \
+  do {                                                                 \
+    if (::sentry::LogLevel::level >= ::sentry::LogLevel::kWarning ||   \
+        ::sentry::DebugLogEnabled()) {                                 \
+      ::sentry::LogLine(::sentry::LogLevel::level, __FILE__, __LINE__, \
+                        absl::StrFormat(__VA_ARGS__));                 \
+    }                                                                  \
   } while (0)
 
 #endif  // SENTRY_BASE_LOG_H_
