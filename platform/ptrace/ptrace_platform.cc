@@ -1,0 +1,205 @@
+#include "platform/ptrace/ptrace_platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "absl/strings/str_format.h"
+#include "platform/ptrace/stub_process.h"
+#include "sentry/base/unique_fd.h"
+
+namespace sentry::platform {
+namespace {
+
+// The host signal that kicks a running stub back to the Sentry. SIGCHLD's
+// default action is to ignore it, so a kick that arrives after the Sentry is
+// gone does nothing.
+constexpr int kInterruptSignal = SIGCHLD;
+
+absl::Status FromRawResult(int64_t rc, const char* what) {
+  if (rc < 0 && rc > -4096) {
+    return absl::ErrnoToStatus(static_cast<int>(-rc), what);
+  }
+  return absl::OkStatus();
+}
+
+pid_t HostTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+class PtraceAddressSpace final : public AddressSpace {
+ public:
+  explicit PtraceAddressSpace(std::unique_ptr<StubProcess> stub)
+      : stub_(std::move(stub)), tracer_(HostTid()) {}
+
+  absl::Status MapFile(uint64_t addr, uint64_t length, uint64_t offset,
+                       int prot) override {
+    if (absl::Status s = CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<int64_t> rc = stub_->InjectSyscall(
+        SYS_mmap, {addr, length, static_cast<uint64_t>(prot),
+                   MAP_SHARED | MAP_FIXED, kStubMemoryFd, offset});
+    if (!rc.ok()) return rc.status();
+    if (absl::Status s = FromRawResult(*rc, "mmap in the stub"); !s.ok()) {
+      return s;
+    }
+    if (static_cast<uint64_t>(*rc) != addr) {
+      return absl::InternalError("stub mmap landed at the wrong address");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Protect(uint64_t addr, uint64_t length, int prot) override {
+    if (absl::Status s = CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<int64_t> rc = stub_->InjectSyscall(
+        SYS_mprotect, {addr, length, static_cast<uint64_t>(prot)});
+    if (!rc.ok()) return rc.status();
+    return FromRawResult(*rc, "mprotect in the stub");
+  }
+
+  absl::Status Unmap(uint64_t addr, uint64_t length) override {
+    if (absl::Status s = CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<int64_t> rc =
+        stub_->InjectSyscall(SYS_munmap, {addr, length});
+    if (!rc.ok()) return rc.status();
+    return FromRawResult(*rc, "munmap in the stub");
+  }
+
+  StubProcess& stub() { return *stub_; }
+
+  absl::Status CheckTracer() const {
+    if (HostTid() != tracer_) {
+      return absl::UnimplementedError(
+          "address space used from a host thread that does not trace it");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<StubProcess> stub_;
+  pid_t tracer_;
+};
+
+class PtraceContext final : public Context {
+ public:
+  absl::StatusOr<SwitchResult> Switch(AddressSpace& as,
+                                      Registers& regs) override {
+    auto& pas = static_cast<PtraceAddressSpace&>(as);
+    if (absl::Status s = pas.CheckTracer(); !s.ok()) return s;
+    StubProcess& stub = pas.stub();
+    pid_t pid = stub.pid();
+    stub_pid_.store(pid, std::memory_order_relaxed);
+    if (interrupted_.exchange(false)) {
+      return SwitchResult{.event = SwitchEvent::kInterrupted};
+    }
+    // orig_rax = -1 keeps the host kernel's syscall-restart logic away from
+    // registers the Sentry has already finished with.
+    regs.orig_rax = ~0ULL;
+    if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs) != 0) {
+      return absl::ErrnoToStatus(errno, "PTRACE_SETREGS");
+    }
+    for (;;) {
+      if (ptrace(PTRACE_SYSEMU, pid, nullptr, nullptr) != 0) {
+        return absl::ErrnoToStatus(errno, "PTRACE_SYSEMU");
+      }
+      absl::StatusOr<int> status = stub.WaitStop();
+      if (!status.ok()) return status.status();
+      int sig = WSTOPSIG(*status);
+      SwitchResult result{.event = SwitchEvent::kSyscall};
+      if (sig == (SIGTRAP | 0x80)) {
+        // Syscall-enter stop.
+      } else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+                 sig == SIGFPE || sig == SIGTRAP) {
+        if (ptrace(PTRACE_GETSIGINFO, pid, nullptr, &result.info) != 0) {
+          return absl::ErrnoToStatus(errno, "PTRACE_GETSIGINFO");
+        }
+        // Only faults the host kernel raised are the guest's; the same
+        // signal sent by some host process is dropped.
+        if (result.info.si_code <= 0) continue;
+        result.event = SwitchEvent::kFault;
+      } else if (interrupted_.exchange(false)) {
+        result.event = SwitchEvent::kInterrupted;
+      } else {
+        // A stale kick or a signal from outside the sandbox: suppressed.
+        continue;
+      }
+      if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) {
+        return absl::ErrnoToStatus(errno, "PTRACE_GETREGS");
+      }
+      return result;
+    }
+  }
+
+  void Interrupt() override {
+    interrupted_.store(true);
+    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    if (pid > 0) syscall(SYS_tgkill, pid, pid, kInterruptSignal);
+  }
+
+  absl::StatusOr<uint64_t> CpuTimeNs() override {
+    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    if (pid <= 0) return 0;
+    // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from the kernel: the stub
+    // runs one guest thread, so its process clock is that thread's.
+    clockid_t clock = static_cast<clockid_t>((~pid) << 3) | 2;
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) {
+      return absl::ErrnoToStatus(errno, "stub CPU clock");
+    }
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
+           static_cast<uint64_t>(ts.tv_nsec);
+  }
+
+ private:
+  std::atomic<bool> interrupted_{false};
+  std::atomic<pid_t> stub_pid_{0};
+};
+
+class PtracePlatform final : public Platform {
+ public:
+  explicit PtracePlatform(UniqueFd memory_fd)
+      : memory_fd_(std::move(memory_fd)) {}
+
+  absl::StatusOr<std::unique_ptr<AddressSpace>> NewAddressSpace() override {
+    absl::StatusOr<std::unique_ptr<StubProcess>> stub =
+        StubProcess::Start(memory_fd_.get());
+    if (!stub.ok()) return stub.status();
+    return std::make_unique<PtraceAddressSpace>(std::move(*stub));
+  }
+
+  std::unique_ptr<Context> NewContext() override {
+    return std::make_unique<PtraceContext>();
+  }
+
+  // mmap_min_addr's usual value; the stub's text marks the top.
+  uint64_t MinUserAddress() const override { return 0x10000; }
+  uint64_t MaxUserAddress() const override { return kStubBase; }
+
+  Registers InitialRegisters() const override {
+    // What Linux's start_thread() sets: user code and data selectors and
+    // interrupts enabled.
+    Registers regs{};
+    regs.cs = 0x33;
+    regs.ss = 0x2b;
+    regs.eflags = 0x202;
+    return regs;
+  }
+
+ private:
+  UniqueFd memory_fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Platform>> CreatePtracePlatform(int memory_fd) {
+  int fd = fcntl(memory_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "dup of the MemoryFile");
+  return std::make_unique<PtracePlatform>(UniqueFd(fd));
+}
+
+}  // namespace sentry::platform
