@@ -1,0 +1,269 @@
+#include "sentry/mm/memory_manager.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "sentry/base/log.h"
+
+namespace sentry::mm {
+namespace {
+
+constexpr uint64_t k2G = 1ULL << 31;
+// Linux's TASK_SIZE for x86-64 with 4-level page tables.
+constexpr uint64_t kTaskSize = 0x7ffffffff000;
+
+// A host failure to change the stub's mappings leaves the guest's view
+// inconsistent with the Sentry's; the guest sees ENOMEM, as for any failed
+// mapping, and the failure is logged.
+Errno HostFailure(const absl::Status& status) {
+  SENTRY_LOG(kError, "address space update failed: %s", status.ToString());
+  return Errno(ENOMEM);
+}
+
+}  // namespace
+
+MemoryManager::MemoryManager(MemoryFile& memory, platform::AddressSpace& as,
+                             uint64_t min_addr, uint64_t max_addr)
+    : memory_(memory),
+      as_(as),
+      min_addr_(min_addr),
+      max_addr_(max_addr),
+      mmap_top_(max_addr) {}
+
+MemoryManager::~MemoryManager() {
+  absl::MutexLock lock(&mu_);
+  for (const Vma& vma : vmas_.All()) memory_.Free(vma.offset, vma.length());
+}
+
+void MemoryManager::set_mmap_top(uint64_t top) {
+  absl::MutexLock lock(&mu_);
+  mmap_top_ = top;
+}
+
+void MemoryManager::set_brk_start(uint64_t start) {
+  absl::MutexLock lock(&mu_);
+  brk_start_ = brk_ = start;
+}
+
+ErrnoOr<uint64_t> MemoryManager::Map(const MmapRequest& req) {
+  absl::MutexLock lock(&mu_);
+  return MapLocked(req);
+}
+
+ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
+  if (req.length == 0) return Errno(EINVAL);
+  uint64_t length = PageUp(req.length);
+  if (length < req.length || length > max_addr_) return Errno(ENOMEM);
+
+  uint64_t addr;
+  if (req.fixed || req.noreplace) {
+    addr = req.addr;
+    if (addr % kPageSize != 0) return Errno(EINVAL);
+    if (addr < min_addr_) return Errno(EPERM);
+    if (addr > max_addr_ - length) return Errno(ENOMEM);
+    if (req.noreplace && !vmas_.IsFree(addr, addr + length)) {
+      return Errno(EEXIST);
+    }
+  } else {
+    uint64_t hint = PageDown(req.addr);
+    if (hint >= min_addr_ && hint <= max_addr_ - length &&
+        vmas_.IsFree(hint, hint + length)) {
+      addr = hint;
+    } else {
+      uint64_t lo = req.below_2g ? std::max(min_addr_, k2G / 2) : min_addr_;
+      uint64_t hi = req.below_2g ? k2G : mmap_top_;
+      std::optional<uint64_t> gap = vmas_.FindGapTopDown(length, lo, hi);
+      // Below mmap_top is full: anything free in the whole range will do.
+      if (!gap && !req.below_2g) {
+        gap = vmas_.FindGapTopDown(length, min_addr_, max_addr_);
+      }
+      if (!gap) return Errno(ENOMEM);
+      addr = *gap;
+    }
+  }
+  if (vmas_.CountAfterSplit(addr, addr + length) + 1 > VmaSet::kMaxCount) {
+    return Errno(ENOMEM);
+  }
+
+  SENTRY_ASSIGN_OR_RETURN(uint64_t offset, memory_.Allocate(length));
+  // MAP_FIXED replaces what was there; the new stub mapping below replaces
+  // the old one atomically, so only the bookkeeping is dropped first.
+  for (const Vma& old : vmas_.Remove(addr, addr + length)) {
+    memory_.Free(old.offset, old.length());
+  }
+  if (absl::Status s = as_.MapFile(addr, length, offset, req.prot); !s.ok()) {
+    memory_.Free(offset, length);
+    return HostFailure(s);
+  }
+  Vma vma;
+  vma.start = addr;
+  vma.end = addr + length;
+  vma.prot = req.prot;
+  vma.shared = req.shared;
+  vma.offset = offset;
+  vma.name = req.name;
+  vmas_.Insert(std::move(vma));
+  return addr;
+}
+
+ErrnoOr<void> MemoryManager::Unmap(uint64_t addr, uint64_t length) {
+  absl::MutexLock lock(&mu_);
+  return UnmapLocked(addr, length);
+}
+
+ErrnoOr<void> MemoryManager::UnmapLocked(uint64_t addr, uint64_t length) {
+  // Linux: EINVAL for ranges beyond TASK_SIZE; our own ceiling is lower, and
+  // nothing is ever mapped between it and TASK_SIZE.
+  if (addr % kPageSize != 0 || length == 0 || length > kTaskSize ||
+      addr > kTaskSize - length) {
+    return Errno(EINVAL);
+  }
+  uint64_t end = std::min(PageUp(addr + length), max_addr_);
+  if (addr >= end) return {};
+  if (vmas_.IsFree(addr, end)) return {};
+  if (vmas_.CountAfterSplit(addr, end) > VmaSet::kMaxCount) {
+    return Errno(ENOMEM);
+  }
+  if (absl::Status s = as_.Unmap(addr, end - addr); !s.ok()) {
+    return HostFailure(s);
+  }
+  for (const Vma& old : vmas_.Remove(addr, end)) {
+    memory_.Free(old.offset, old.length());
+  }
+  return {};
+}
+
+ErrnoOr<void> MemoryManager::Protect(uint64_t addr, uint64_t length, int prot) {
+  if (addr % kPageSize != 0) return Errno(EINVAL);
+  uint64_t end = PageUp(addr + length);
+  if (end < addr) return Errno(ENOMEM);
+  if (length == 0) return {};
+  absl::MutexLock lock(&mu_);
+  if (!vmas_.IsFullyMapped(addr, end)) return Errno(ENOMEM);
+  if (vmas_.CountAfterSplit(addr, end) > VmaSet::kMaxCount) {
+    return Errno(ENOMEM);
+  }
+  if (absl::Status s = as_.Protect(addr, end - addr, prot); !s.ok()) {
+    return HostFailure(s);
+  }
+  vmas_.Protect(addr, end, prot);
+  return {};
+}
+
+uint64_t MemoryManager::Brk(uint64_t addr) {
+  absl::MutexLock lock(&mu_);
+  if (addr < brk_start_) return brk_;
+  uint64_t old_top = PageUp(brk_);
+  uint64_t new_top = PageUp(addr);
+  if (new_top < addr || new_top > max_addr_) return brk_;
+  if (new_top > old_top) {
+    // The heap may not grow over another mapping (Linux checks the same).
+    if (!vmas_.IsFree(old_top, new_top)) return brk_;
+    MmapRequest req;
+    req.addr = old_top;
+    req.length = new_top - old_top;
+    req.prot = PROT_READ | PROT_WRITE;
+    req.fixed = true;
+    req.name = "[heap]";
+    if (!MapLocked(req).ok()) return brk_;
+  } else if (new_top < old_top) {
+    if (!UnmapLocked(new_top, old_top - new_top).ok()) return brk_;
+  }
+  brk_ = addr;
+  return brk_;
+}
+
+template <typename Fn>
+size_t MemoryManager::Walk(uint64_t addr, size_t length, Access access,
+                           Fn&& fn) const {
+  size_t done = 0;
+  while (done < length) {
+    uint64_t at = addr + done;
+    if (at < addr) break;  // wrapped around
+    const Vma* vma = vmas_.Find(at);
+    if (vma == nullptr) break;
+    if (access == Access::kRead && !(vma->prot & PROT_READ)) break;
+    if (access == Access::kWrite && !(vma->prot & PROT_WRITE)) break;
+    size_t chunk = std::min<uint64_t>(length - done, vma->end - at);
+    fn(memory_.Access(vma->offset + (at - vma->start)), done, chunk);
+    done += chunk;
+  }
+  return done;
+}
+
+size_t MemoryManager::CopyInPartial(uint64_t addr, void* dst,
+                                    size_t length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto* out = static_cast<uint8_t*>(dst);
+  return Walk(
+      addr, length, Access::kRead,
+      [out](uint8_t* p, size_t done, size_t n) { memcpy(out + done, p, n); });
+}
+
+size_t MemoryManager::CopyOutPartial(uint64_t addr, const void* src,
+                                     size_t length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const auto* in = static_cast<const uint8_t*>(src);
+  return Walk(
+      addr, length, Access::kWrite,
+      [in](uint8_t* p, size_t done, size_t n) { memcpy(p, in + done, n); });
+}
+
+ErrnoOr<void> MemoryManager::CopyIn(uint64_t addr, void* dst,
+                                    size_t length) const {
+  if (CopyInPartial(addr, dst, length) != length) return Errno(EFAULT);
+  return {};
+}
+
+ErrnoOr<void> MemoryManager::CopyOut(uint64_t addr, const void* src,
+                                     size_t length) const {
+  if (CopyOutPartial(addr, src, length) != length) return Errno(EFAULT);
+  return {};
+}
+
+ErrnoOr<void> MemoryManager::Poke(uint64_t addr, const void* src,
+                                  size_t length) {
+  absl::ReaderMutexLock lock(&mu_);
+  const auto* in = static_cast<const uint8_t*>(src);
+  size_t done =
+      Walk(addr, length, Access::kAny,
+           [in](uint8_t* p, size_t off, size_t n) { memcpy(p, in + off, n); });
+  if (done != length) return Errno(EFAULT);
+  return {};
+}
+
+ErrnoOr<std::string> MemoryManager::CopyInString(uint64_t addr,
+                                                 size_t max_length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::string out;
+  bool found_nul = false;
+  // Page by page, so a string ending just before an unmapped page is fine.
+  uint64_t at = addr;
+  while (!found_nul && out.size() <= max_length) {
+    size_t in_page = kPageSize - (at % kPageSize);
+    size_t want = std::min<size_t>(in_page, max_length + 1 - out.size());
+    size_t got =
+        Walk(at, want, Access::kRead, [&](uint8_t* p, size_t, size_t n) {
+          if (found_nul) return;
+          const void* nul = memchr(p, 0, n);
+          size_t take = nul ? static_cast<const uint8_t*>(nul) - p : n;
+          out.append(reinterpret_cast<const char*>(p), take);
+          if (nul) found_nul = true;
+        });
+    if (found_nul) break;
+    if (got != want) return Errno(EFAULT);
+    at += want;
+  }
+  if (!found_nul || out.size() > max_length) return Errno(ENAMETOOLONG);
+  return out;
+}
+
+std::vector<Vma> MemoryManager::Areas() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return vmas_.All();
+}
+
+}  // namespace sentry::mm

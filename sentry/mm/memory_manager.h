@@ -1,0 +1,118 @@
+// MemoryManager: one guest address space as the Sentry sees it. It owns the
+// VMAs, keeps the platform's AddressSpace in step with them, and is the only
+// way the Sentry reads or writes guest memory.
+//
+// Every mapping is backed by MemoryFile pages and installed in the stub
+// eagerly, as a MAP_SHARED mapping with the guest's protection; the host
+// kernel then enforces protection for guest code, and CopyIn/CopyOut check
+// the same protection for the Sentry's accesses (EFAULT, as Linux's
+// copy_from_user/copy_to_user do).
+//
+// How this differs from Linux: MAP_SHARED and MAP_PRIVATE anonymous memory
+// behave alike until processes can fork (copy-on-write comes with fork);
+// there is no stack auto-growth yet (the initial stack is mapped at its full
+// RLIMIT_STACK size).
+//
+// Lock order: MemoryManager::mu_ before MemoryFile::mu_.
+#ifndef SENTRY_MM_MEMORY_MANAGER_H_
+#define SENTRY_MM_MEMORY_MANAGER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "platform/platform.h"
+#include "sentry/base/errno_or.h"
+#include "sentry/mm/memory_file.h"
+#include "sentry/mm/vma_set.h"
+
+namespace sentry::mm {
+
+struct MmapRequest {
+  uint64_t addr = 0;    // hint, or the exact address with `fixed`
+  uint64_t length = 0;  // bytes; rounded up to pages
+  int prot = 0;
+  bool shared = false;
+  bool fixed = false;      // MAP_FIXED: replace what is there
+  bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if occupied
+  bool below_2g = false;   // MAP_32BIT
+  std::string name;
+};
+
+class MemoryManager {
+ public:
+  // `mmap_top`: anonymous mappings without a usable hint are placed top-down
+  // below it.
+  MemoryManager(MemoryFile& memory, platform::AddressSpace& as,
+                uint64_t min_addr, uint64_t max_addr);
+  ~MemoryManager();
+
+  MemoryManager(const MemoryManager&) = delete;
+  MemoryManager& operator=(const MemoryManager&) = delete;
+
+  void set_mmap_top(uint64_t top) ABSL_LOCKS_EXCLUDED(mu_);
+  // Sets the start (and current end) of the heap; called by the loader.
+  void set_brk_start(uint64_t start) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // mmap(2) for anonymous memory; returns the address.
+  ErrnoOr<uint64_t> Map(const MmapRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
+  // munmap(2); addr page-aligned, length non-zero.
+  ErrnoOr<void> Unmap(uint64_t addr, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
+  // mprotect(2); ENOMEM if part of the range is unmapped.
+  ErrnoOr<void> Protect(uint64_t addr, uint64_t length, int prot)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // brk(2): returns the new break, or the old one if the request fails.
+  uint64_t Brk(uint64_t addr) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Copies between the Sentry and the guest. The whole range must be mapped
+  // with PROT_READ (in) or PROT_WRITE (out), else EFAULT and, for the
+  // Partial variants, the number of bytes copied before the first bad page.
+  ErrnoOr<void> CopyIn(uint64_t addr, void* dst, size_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  ErrnoOr<void> CopyOut(uint64_t addr, const void* src, size_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  size_t CopyInPartial(uint64_t addr, void* dst, size_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  size_t CopyOutPartial(uint64_t addr, const void* src, size_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads a NUL-terminated string of at most `max_length` bytes (without the
+  // NUL): EFAULT on a bad page, ENAMETOOLONG if no NUL is found in time.
+  ErrnoOr<std::string> CopyInString(uint64_t addr, size_t max_length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes regardless of protection (the loader filling read-only text).
+  ErrnoOr<void> Poke(uint64_t addr, const void* src, size_t length)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::vector<Vma> Areas() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t min_addr() const { return min_addr_; }
+  uint64_t max_addr() const { return max_addr_; }
+
+ private:
+  enum class Access { kRead, kWrite, kAny };
+  // Walks [addr, addr+length) in per-area chunks; stops at the first
+  // unmapped or unpermitted byte. Returns the bytes visited.
+  template <typename Fn>
+  size_t Walk(uint64_t addr, size_t length, Access access, Fn&& fn) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  ErrnoOr<void> UnmapLocked(uint64_t addr, uint64_t length)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ErrnoOr<uint64_t> MapLocked(const MmapRequest& req)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  MemoryFile& memory_;
+  platform::AddressSpace& as_;
+  const uint64_t min_addr_;
+  const uint64_t max_addr_;
+
+  mutable absl::Mutex mu_;
+  VmaSet vmas_ ABSL_GUARDED_BY(mu_);
+  uint64_t mmap_top_ ABSL_GUARDED_BY(mu_);
+  uint64_t brk_start_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t brk_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace sentry::mm
+
+#endif  // SENTRY_MM_MEMORY_MANAGER_H_
