@@ -1,0 +1,39 @@
+// The `sentry` command line: one function per subcommand, each taking the
+// arguments after the subcommand's name and returning the exit code.
+#ifndef CMD_SENTRY_COMMANDS_H_
+#define CMD_SENTRY_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace sentry::cmd {
+
+// Exit codes for failures of the Sentry itself, chosen as a shell's: the
+// guest's own codes pass through unchanged.
+inline constexpr int kExitInternalError = 125;
+inline constexpr int kExitCannotExecute = 126;
+inline constexpr int kExitNotFound = 127;
+
+// Flags shared by `run` and the internal `boot`.
+struct SandboxFlags {
+  std::string platform = "ptrace";
+  bool strace = false;
+  std::string debug_log;
+};
+
+int RunCommand(const std::vector<std::string>& args);
+int BootCommand(const std::vector<std::string>& args);
+int SyscallsCommand(const std::vector<std::string>& args);
+
+// Parses the leading --flags of `args` into `flags`, stopping at the first
+// non-flag or after "--". Returns the index of the first remaining argument,
+// or -1 after printing one line about a bad flag.
+int ParseSandboxFlags(const std::vector<std::string>& args,
+                      SandboxFlags& flags);
+
+// Prints "sentry: <message>" on stderr.
+void PrintError(const std::string& message);
+
+}  // namespace sentry::cmd
+
+#endif  // CMD_SENTRY_COMMANDS_H_

@@ -1,0 +1,186 @@
+#include "sentry/kernel/task.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "sentry/base/log.h"
+
+namespace sentry::kernel {
+namespace {
+
+constexpr uint64_t Bit(int sig) { return 1ULL << (sig - 1); }
+// Signals that can be neither caught, blocked nor ignored.
+constexpr uint64_t kUnblockable = Bit(SIGKILL) | Bit(SIGSTOP);
+
+}  // namespace
+
+DefaultAction DefaultActionOf(int sig) {
+  switch (sig) {
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGXCPU:
+    case SIGXFSZ:
+    case SIGSYS:
+      return DefaultAction::kCore;
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH:
+      return DefaultAction::kIgnore;
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return DefaultAction::kStop;
+    case SIGCONT:
+      return DefaultAction::kContinue;
+    default:
+      return DefaultAction::kTerminate;
+  }
+}
+
+Task::Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
+           std::unique_ptr<mm::MemoryManager> mm)
+    : kernel_(kernel),
+      as_(std::move(as)),
+      mm_(std::move(mm)),
+      context_(kernel.platform().NewContext()),
+      interrupt_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  regs_ = kernel.platform().InitialRegisters();
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    getrlimit(static_cast<__rlimit_resource>(r), &rlimits_[r]);
+  }
+}
+
+Task::~Task() {
+  // The memory manager's mappings live in the address space: drop it first.
+  mm_.reset();
+  as_.reset();
+}
+
+void Task::set_signal_mask(uint64_t mask) {
+  signal_mask_ = mask & ~kUnblockable;
+}
+
+void Task::ExitGroup(int code) {
+  if (!exit_status_) exit_status_ = ExitStatus{.code = code & 0xff};
+}
+
+void Task::Kill(int sig) {
+  if (exit_status_) return;
+  ExitStatus status;
+  status.signal = sig;
+  status.core = DefaultActionOf(sig) == DefaultAction::kCore;
+  exit_status_ = status;
+}
+
+void Task::QueueSignal(int sig) {
+  if (sig < 1 || sig > kMaxSignal) return;
+  pending_signals_.fetch_or(Bit(sig));
+  Interrupt();
+}
+
+void Task::Interrupt() {
+  uint64_t one = 1;
+  (void)!write(interrupt_fd_.get(), &one, sizeof(one));
+  context_->Interrupt();
+}
+
+void Task::DeliverPendingSignals() {
+  uint64_t deliverable =
+      pending_signals_.load() & ~(signal_mask_ & ~kUnblockable);
+  while (deliverable != 0 && !exit_status_) {
+    int sig = __builtin_ctzll(deliverable) + 1;
+    deliverable &= ~Bit(sig);
+    pending_signals_.fetch_and(~Bit(sig));
+    const KernelSigaction& act = sigactions_[sig];
+    if (sig == SIGKILL) {
+      Kill(sig);
+    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
+      continue;
+    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      switch (DefaultActionOf(sig)) {
+        case DefaultAction::kIgnore:
+        case DefaultAction::kContinue:
+          break;
+        case DefaultAction::kStop:
+          // Job control needs process groups (kernel-core work).
+          SENTRY_LOG(kInfo, "stop signal %d ignored: no job control yet", sig);
+          break;
+        case DefaultAction::kTerminate:
+        case DefaultAction::kCore:
+          Kill(sig);
+          break;
+      }
+    } else {
+      SENTRY_LOG(kInfo,
+                 "signal %d has a guest handler, which cannot run yet "
+                 "(no signal frames): terminating as SIG_DFL would",
+                 sig);
+      Kill(sig);
+    }
+  }
+}
+
+void Task::HandleFault(const siginfo_t& info) {
+  // Linux's force_sig_fault: a synchronous fault that is blocked, ignored
+  // or (for now) handled ends the process with that signal.
+  SENTRY_LOG(kInfo, "guest fault: signal %d code %d addr %p pc %#llx",
+             info.si_signo, info.si_code, info.si_addr, regs_.rip);
+  Kill(info.si_signo);
+  exit_status_->fault_info = info;
+  exit_status_->fault_pc = regs_.rip;
+}
+
+ExitStatus Task::Run() {
+  SyscallDispatcher dispatch = kernel_.dispatcher();
+  while (!exit_status_) {
+    absl::StatusOr<platform::SwitchResult> event =
+        context_->Switch(*as_, regs_);
+    if (!event.ok()) {
+      // The stub died under us (killed from outside, OOM): the guest is
+      // gone as if by SIGKILL.
+      SENTRY_LOG(kError, "guest lost: %s", event.status().ToString());
+      Kill(SIGKILL);
+      break;
+    }
+    switch (event->event) {
+      case platform::SwitchEvent::kSyscall:
+        dispatch(*this);
+        break;
+      case platform::SwitchEvent::kFault:
+        HandleFault(event->info);
+        break;
+      case platform::SwitchEvent::kInterrupted:
+        break;
+    }
+    DeliverPendingSignals();
+  }
+  return *exit_status_;
+}
+
+ErrnoOr<void> Task::WaitHostFd(int host_fd, short events) {
+  for (;;) {
+    if (exit_status_) return Errno(EINTR);
+    struct pollfd fds[2] = {{host_fd, events, 0},
+                            {interrupt_fd_.get(), POLLIN, 0}};
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno != EINTR) return Errno(errno);
+    if (fds[1].revents & POLLIN) {
+      uint64_t count;
+      (void)!read(interrupt_fd_.get(), &count, sizeof(count));
+      DeliverPendingSignals();
+      continue;
+    }
+    // Ready, or an error/hangup the following read or write will report.
+    if (n > 0 && fds[0].revents != 0) return {};
+  }
+}
+
+}  // namespace sentry::kernel

@@ -1,0 +1,134 @@
+// Task: one guest thread and, until threads and fork land, its process.
+//
+// A task runs on one host thread (the one that created its address space,
+// because ptrace requests must come from the tracer) in an explicit loop:
+// switch to guest code, handle the event, deliver pending signals, repeat.
+// Other threads touch a task only through QueueSignal and Interrupt.
+//
+// Signals: dispositions and the mask are recorded as Linux would; default
+// actions run (terminate, ignore). Guest signal handlers need signal frames,
+// which come with the kernel-core work: a signal whose handler is installed
+// terminates the guest for now, and the debug log says so.
+//
+// Lock order: Task has no lock of its own yet; pending signals are atomic.
+#ifndef SENTRY_KERNEL_TASK_H_
+#define SENTRY_KERNEL_TASK_H_
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "platform/platform.h"
+#include "sentry/base/errno_or.h"
+#include "sentry/base/unique_fd.h"
+#include "sentry/kernel/fd_table.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/memory_manager.h"
+
+namespace sentry::kernel {
+
+inline constexpr int kMaxSignal = 64;
+
+// The kernel's struct sigaction for rt_sigaction (not glibc's).
+struct KernelSigaction {
+  uint64_t handler = 0;  // SIG_DFL (0), SIG_IGN (1) or an address
+  uint64_t flags = 0;
+  uint64_t restorer = 0;
+  uint64_t mask = 0;
+};
+
+struct Credentials {
+  uid_t ruid = 0, euid = 0, suid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0;
+};
+
+// How the guest ended, as wait(2) would describe it.
+struct ExitStatus {
+  int code = 0;            // exit code, if signal == 0
+  int signal = 0;          // terminating signal, or 0
+  bool core = false;       // the signal's default action dumps core
+  siginfo_t fault_info{};  // for synchronous faults: si_addr and friends
+  uint64_t fault_pc = 0;
+};
+
+class Task {
+ public:
+  Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
+       std::unique_ptr<mm::MemoryManager> mm);
+  ~Task();
+
+  Kernel& kernel() { return kernel_; }
+  mm::MemoryManager& mm() { return *mm_; }
+  FdTable& fds() { return fds_; }
+  platform::Registers& regs() { return regs_; }
+  platform::Context& context() { return *context_; }
+
+  // Thread and process IDs inside the sandbox's PID namespace: the first
+  // task is PID 1, whose parent is outside the namespace (0).
+  int tid() const { return 1; }
+  int pid() const { return 1; }
+  int ppid() const { return 0; }
+
+  Credentials& creds() { return creds_; }
+  std::array<struct rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
+  std::array<KernelSigaction, kMaxSignal + 1>& sigactions() {
+    return sigactions_;
+  }
+  uint64_t signal_mask() const { return signal_mask_; }
+  void set_signal_mask(uint64_t mask);
+  uint64_t& clear_child_tid() { return clear_child_tid_; }
+  uint64_t& robust_list() { return robust_list_; }
+
+  // Runs the guest until it exits or is killed.
+  ExitStatus Run();
+
+  // Ends the thread group with exit code `code` (exit_group(2)).
+  void ExitGroup(int code);
+  bool exiting() const { return exit_status_.has_value(); }
+
+  // Makes `sig` pending and kicks the task (thread safe).
+  void QueueSignal(int sig);
+  // Interrupts a running or blocked task so it looks at pending work.
+  void Interrupt();
+
+  // Waits until `host_fd` is ready for `events` (POLLIN/POLLOUT). Returns
+  // EINTR if the task was killed meanwhile; other signals are handled (and,
+  // with no guest handlers yet, the wait resumes as with SA_RESTART).
+  ErrnoOr<void> WaitHostFd(int host_fd, short events);
+
+ private:
+  void HandleFault(const siginfo_t& info);
+  // Delivers unblocked pending signals; may end the task.
+  void DeliverPendingSignals();
+  void Kill(int sig);
+
+  Kernel& kernel_;
+  std::unique_ptr<platform::AddressSpace> as_;
+  std::unique_ptr<mm::MemoryManager> mm_;
+  std::unique_ptr<platform::Context> context_;
+  FdTable fds_;
+  platform::Registers regs_{};
+  UniqueFd interrupt_fd_;  // eventfd, readable when Interrupt() was called
+
+  Credentials creds_;
+  std::array<struct rlimit, RLIM_NLIMITS> rlimits_{};
+  std::array<KernelSigaction, kMaxSignal + 1> sigactions_{};
+  uint64_t signal_mask_ = 0;
+  std::atomic<uint64_t> pending_signals_{0};
+  uint64_t clear_child_tid_ = 0;
+  uint64_t robust_list_ = 0;
+  std::optional<ExitStatus> exit_status_;
+};
+
+// Linux's default action for `sig`.
+enum class DefaultAction { kTerminate, kCore, kIgnore, kStop, kContinue };
+DefaultAction DefaultActionOf(int sig);
+
+}  // namespace sentry::kernel
+
+#endif  // SENTRY_KERNEL_TASK_H_

@@ -1,0 +1,91 @@
+// clock_gettime, clock_getres, gettimeofday, time.
+//
+// The Sentry reads the host's clocks: time inside the sandbox is the host's
+// time. CPU-time clocks report the stub's CPU time, which is where guest
+// code runs.
+#include <errno.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "syscalls/handlers.h"
+
+namespace sentry::syscalls {
+namespace {
+
+// Decodes a CPU clock id made by the guest's libc (MAKE_PROCESS_CPUCLOCK):
+// pid 0 and the task's own pid/tid are this task.
+bool IsOwnCpuClock(Task& t, int clock) {
+  if (clock >= 0)
+    return clock == CLOCK_PROCESS_CPUTIME_ID ||
+           clock == CLOCK_THREAD_CPUTIME_ID;
+  if ((clock & 7) == 7) return false;  // CLOCKFD: dynamic clocks
+  int pid = ~(clock >> 3);
+  return pid == 0 || pid == t.pid() || pid == t.tid();
+}
+
+ErrnoOr<struct timespec> Now(Task& t, int clock) {
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_BOOTTIME_ALARM:
+    case CLOCK_TAI: {
+      struct timespec ts;
+      if (clock_gettime(clock, &ts) != 0) return Errno(EINVAL);
+      return ts;
+    }
+    default:
+      break;
+  }
+  if (!IsOwnCpuClock(t, clock)) return Errno(EINVAL);
+  absl::StatusOr<uint64_t> ns = t.context().CpuTimeNs();
+  if (!ns.ok()) return Errno(EINVAL);
+  return timespec{static_cast<time_t>(*ns / 1000000000),
+                  static_cast<long>(*ns % 1000000000)};
+}
+
+}  // namespace
+
+ErrnoOr<void> ClockGettime(Task& t, int clock, UserAddr tp) {
+  SENTRY_ASSIGN_OR_RETURN(struct timespec ts, Now(t, clock));
+  return t.mm().CopyOut(tp.value, &ts, sizeof(ts));
+}
+
+ErrnoOr<void> ClockGetres(Task& t, int clock, UserAddr res) {
+  SENTRY_RETURN_IF_ERRNO(Now(t, clock));
+  struct timespec ts = {0, 1};
+  if (clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE) {
+    clock_getres(clock, &ts);
+  }
+  if (res.null()) return {};
+  return t.mm().CopyOut(res.value, &ts, sizeof(ts));
+}
+
+ErrnoOr<void> Gettimeofday(Task& t, UserAddr tv, UserAddr tz) {
+  if (!tv.null()) {
+    SENTRY_ASSIGN_OR_RETURN(struct timespec ts, Now(t, CLOCK_REALTIME));
+    struct timeval out = {ts.tv_sec, ts.tv_nsec / 1000};
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(tv.value, &out, sizeof(out)));
+  }
+  if (!tz.null()) {
+    // The sandbox's kernel time zone is UTC (tz_minuteswest 0, tz_dsttime 0).
+    struct timezone zone = {0, 0};
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(tz.value, &zone, sizeof(zone)));
+  }
+  return {};
+}
+
+ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc) {
+  SENTRY_ASSIGN_OR_RETURN(struct timespec ts, Now(t, CLOCK_REALTIME));
+  int64_t secs = ts.tv_sec;
+  if (!tloc.null()) {
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(tloc.value, &secs, sizeof(secs)));
+  }
+  return static_cast<uint64_t>(secs);
+}
+
+}  // namespace sentry::syscalls
