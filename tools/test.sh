@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: natively and under
+# the Sentry, then the same suite under ASan+UBSan. This is the README's test
+# command and exactly what CI runs.
+#
+#   tools/test.sh            # default suite (what CI runs)
+#   tools/test.sh --quick    # skip the ASan+UBSan pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+tools/install-deps.sh
+
+ci_flags=()
+[ -n "${CI:-}" ] && ci_flags=(--config=ci)
+
+bazel test "${ci_flags[@]}" //...
+if [ "$quick" = 0 ]; then
+  bazel test "${ci_flags[@]}" --config=asan //...
+fi
+# The checked-in compatibility report must match the syscall table.
+bazel run "${ci_flags[@]}" //cmd/sentry -- syscalls --format=markdown \
+  > /tmp/sentry-compat.$$ 2>/dev/null
+if ! diff -u docs/compatibility.md /tmp/sentry-compat.$$; then
+  rm -f /tmp/sentry-compat.$$
+  echo "docs/compatibility.md is stale: run tools/gen-docs.sh" >&2
+  exit 1
+fi
+rm -f /tmp/sentry-compat.$$
+echo "all tests passed"
