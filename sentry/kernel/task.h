@@ -67,6 +67,7 @@ class Task {
   FdTable& fds() { return fds_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
+  platform::AddressSpace& address_space() { return *as_; }
 
   // Thread and process IDs inside the sandbox's PID namespace: the first
   // task is PID 1, whose parent is outside the namespace (0).
