@@ -277,6 +277,9 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   CloseFd(err_fd);
   CloseFd(pidfd);
   result.elapsed = absl::Now() - start;
+  // Whatever the child left behind in its process group (e.g. a guest that
+  // outlived a crashed Sentry) must not outlive the test.
+  kill(-pid, SIGKILL);
 
   // Swallow a SIGPIPE raised by our writes (unless the caller had it
   // blocked already: then it may be theirs), then restore the mask.

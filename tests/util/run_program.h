@@ -53,7 +53,8 @@ struct RunOptions {
 // stdout/stderr pipes. The child runs in a new process group with all
 // signal dispositions reset to default and an empty signal mask. If it has
 // not exited after `timeout`, its process group is killed with SIGKILL and
-// the result has timed_out set.
+// the result has timed_out set. Once the child has exited and its output
+// is drained, anything left in its process group is killed too.
 RunResult RunProgram(const std::vector<std::string>& argv,
                      absl::Duration timeout,
                      const std::string& stdin_data = "");

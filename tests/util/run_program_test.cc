@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -139,6 +141,32 @@ TEST(RunProgramTest, DetectsStdioLeftOpenByALingeringProcess) {
   ASSERT_TRUE(r.exited()) << r.Describe();
   EXPECT_TRUE(r.stdio_left_open);
   EXPECT_LT(r.elapsed, absl::Seconds(5.5));
+}
+
+// True once `pid` has exited (it may linger as a zombie until reaped by
+// whoever inherited it).
+bool Gone(pid_t pid) {
+  std::string stat;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!std::getline(in, stat)) return true;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] == 'Z';
+}
+
+TEST(RunProgramTest, KillsLeftoversInTheProcessGroup) {
+  RunResult r = RunProgram(
+      {"/bin/sh", "-c", "/bin/sleep 60 </dev/null >/dev/null 2>&1 & echo $!"},
+      absl::Seconds(10));
+  ASSERT_TRUE(r.exited()) << r.Describe();
+  EXPECT_FALSE(r.stdio_left_open);
+  pid_t sleeper = std::stoi(r.stdout_data);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; i++) {
+    gone = Gone(sleeper);
+    if (!gone) usleep(10000);
+  }
+  EXPECT_TRUE(gone) << "pid " << sleeper << " survived";
 }
 
 TEST(SignalNameTest, Names) {
