@@ -13,8 +13,10 @@
 //   stdout and exit status equal the native run's; lines the guest wrote to
 //   stderr arrive on the Sentry's stderr in order; the Sentry exits without
 //   leaving anything holding the guest's stdio. Per guest:
-//   - hello: argv reaches the guest; stdio output (libc buffering, flush at
-//     exit, write vs. writev) is forwarded to the caller's stdout/stderr.
+//   - hello: argv reaches the guest, including empty arguments and ones
+//     that look like Sentry flags (flag parsing stops at PROGRAM); stdio
+//     output (libc buffering, flush at exit, write vs. writev) is forwarded
+//     to the caller's stdout/stderr.
 //   - exit_code: exit_group status reaches the caller, including 255 and
 //     256 (truncated to 0).
 //   - env_args: the guest gets the caller's environment, every entry, in
@@ -58,16 +60,26 @@
 //   Files that are not runnable static x86-64 ELF programs (text, empty,
 //   truncated, another machine (aarch64, i386), ET_REL, program headers
 //   past EOF / of the wrong size / absent, a directory, a missing path, no
-//   exec permission): exit 126
-//   (127 when missing), exactly one stderr line starting "sentry: ",
-//   nothing on stdout, no crash, done within 5 s. The native half checks
-//   that execve() really rejects each file.
+//   exec permission): exit 126 (127 when missing), exactly one stderr line
+//   starting "sentry: ", nothing on stdout, no crash, done within 5 s. The
+//   native half checks that execve() really rejects each file.
 // SentryCliTest.*
 //   Misuse of the CLI (no program, unknown flag) fails cleanly.
+//
+// Syscalls needed beyond the first step's list (from strace of the native
+// runs): auxv calls getuid/geteuid/getgid/getegid; abort_prog needs
+// getpid/gettid + tgkill (glibc) or tkill (musl) and signal delivery to
+// itself. glibc's startup also calls readlink("/proc/self/exe") but
+// tolerates any error from it.
 //
 // Flags (after the gtest ones):
 //   --native_only  run only the native halves (the guests_native_test
 //                  target): everything needing the Sentry is skipped.
+//   --passthrough_sentry=RUNFILE  test the harness itself (the
+//                  harness_selftest target) against passthrough_sentry, a
+//                  stand-in that runs guests natively; tests only a real
+//                  Sentry can pass (--strace, unimplemented-syscall log)
+//                  are skipped.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -95,11 +107,23 @@ namespace sentry::testing {
 namespace {
 
 bool g_native_only = false;
+// Workspace-relative runfile path of the `sentry` binary under test.
+std::string g_sentry_runfile = "cmd/sentry/sentry";
+// The binary is the passthrough stand-in (harness self-test), which cannot
+// do what only a real Sentry can.
+bool g_passthrough = false;
 
 // Skips the current test when only the native half is wanted.
 #define REQUIRE_SENTRY()                                           \
   do {                                                             \
     if (g_native_only) GTEST_SKIP() << "--native_only: no Sentry"; \
+  } while (0)
+
+// Skips the current test when only a real Sentry can pass it.
+#define REQUIRE_REAL_SENTRY()                                             \
+  do {                                                                    \
+    REQUIRE_SENTRY();                                                     \
+    if (g_passthrough) GTEST_SKIP() << "passthrough stand-in: no Sentry"; \
   } while (0)
 
 const std::vector<std::string> kFlavours = {"glibc", "musl", "glibc_pie"};
@@ -119,7 +143,7 @@ std::string GuestPath(const std::string& flavour, const std::string& name) {
   return RunfilePath("tests/guests/" + flavour + "/" + name);
 }
 
-std::string SentryPath() { return RunfilePath("cmd/sentry/sentry"); }
+std::string SentryPath() { return RunfilePath(g_sentry_runfile); }
 
 // argv for `sentry run --platform=P [flags...] PROGRAM ARGS...`.
 std::vector<std::string> SentryArgv(const std::string& platform,
@@ -270,9 +294,13 @@ std::vector<GuestCase> GuestCases() {
     GuestCase c;
     c.label = "hello";
     c.program = "hello";
-    c.args = {"first arg", "", "third"};
-    c.stdout_contains = {"hello, world\n", "argc=4\n", "argv[1]=first arg\n",
-                         "argv[2]=\n", "argv[3]=third\n"};
+    // Arguments after PROGRAM belong to the guest even when they look like
+    // Sentry flags: flag parsing must stop at PROGRAM.
+    c.args = {"first arg", "", "--strace", "--platform=none", "-v"};
+    c.stdout_contains = {"hello, world\n",      "argc=6\n",
+                         "argv[1]=first arg\n", "argv[2]=\n",
+                         "argv[3]=--strace\n",  "argv[4]=--platform=none\n",
+                         "argv[5]=-v\n"};
     cases.push_back(c);
   }
   for (int code : {0, 1, 42, 255, 256}) {
@@ -526,7 +554,7 @@ class SentryFlavourTest : public ::testing::TestWithParam<FlavourParam> {
 };
 
 TEST_P(SentryFlavourTest, Strace) {
-  REQUIRE_SENTRY();
+  REQUIRE_REAL_SENTRY();
   RunResult native = RunProgram({Guest("hello"), "x"}, kTimeout);
   ASSERT_TRUE(native.exited()) << native.Describe();
   RunResult sentry = RunProgram(
@@ -555,7 +583,7 @@ TEST_P(SentryFlavourTest, Strace) {
 }
 
 TEST_P(SentryFlavourTest, UnimplementedSyscallLoggedOnce) {
-  REQUIRE_SENTRY();
+  REQUIRE_REAL_SENTRY();
   const std::string log =
       TestTmpDir() + "/unimplemented_" + flavour() + "_" + platform() + ".log";
   unlink(log.c_str());
@@ -807,8 +835,13 @@ TEST(SentryCliTest, UnknownFlagFails) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   for (int i = 1; i < argc; i++) {
-    if (std::string(argv[i]) == "--native_only") {
+    const std::string arg = argv[i];
+    static constexpr char kPassthrough[] = "--passthrough_sentry=";
+    if (arg == "--native_only") {
       sentry::testing::g_native_only = true;
+    } else if (arg.rfind(kPassthrough, 0) == 0) {
+      sentry::testing::g_sentry_runfile = arg.substr(sizeof(kPassthrough) - 1);
+      sentry::testing::g_passthrough = true;
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
