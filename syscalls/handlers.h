@@ -55,6 +55,9 @@ ErrnoOr<void> RtSigaction(Task& t, int sig, UserAddr act, UserAddr oldact,
                           uint64_t sigsetsize);
 ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
                             uint64_t sigsetsize);
+ErrnoOr<void> Kill(Task& t, int pid, int sig);
+ErrnoOr<void> Tkill(Task& t, int tid, int sig);
+ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig);
 
 // sys_time.cc
 ErrnoOr<void> ClockGettime(Task& t, int clock, UserAddr tp);

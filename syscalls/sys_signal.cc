@@ -1,4 +1,4 @@
-// rt_sigaction, rt_sigprocmask.
+// rt_sigaction, rt_sigprocmask, kill, tkill, tgkill.
 #include <errno.h>
 #include <signal.h>
 
@@ -60,6 +60,51 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(oldset.value, &old, sizeof(old)));
   }
   return {};
+}
+
+// The sandbox holds one process (PID 1, process group 1, one thread) until
+// fork and threads land, so every target is either the caller or nobody.
+//
+// How we differ from Linux: the first process of a PID namespace ignores
+// signals with default disposition that come from inside the namespace
+// (SIGNAL_UNKILLABLE), so abort() in a container's init does not end it.
+// `sentry run` promises native behaviour, so PID 1 here is an ordinary
+// process: abort() kills it with SIGABRT, as it would outside a container.
+namespace {
+
+ErrnoOr<void> SignalSelf(Task& t, int sig) {
+  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+  if (sig != 0) t.QueueSignal(sig);
+  return {};
+}
+
+}  // namespace
+
+ErrnoOr<void> Kill(Task& t, int pid, int sig) {
+  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+  // pid -1: every process but init and the caller, which is init: nobody.
+  if (pid == -1) return Errno(ESRCH);
+  // pid 0 and -pgid name the caller's process group, which is {PID 1}.
+  if (pid == t.pid() || pid == 0 || pid == -t.pid()) return SignalSelf(t, sig);
+  return Errno(ESRCH);
+}
+
+ErrnoOr<void> Tkill(Task& t, int tid, int sig) {
+  if (tid <= 0) return Errno(EINVAL);
+  if (tid != t.tid()) {
+    if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+    return Errno(ESRCH);
+  }
+  return SignalSelf(t, sig);
+}
+
+ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig) {
+  if (tgid <= 0 || tid <= 0) return Errno(EINVAL);
+  if (tgid != t.pid()) {
+    if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+    return Errno(ESRCH);
+  }
+  return Tkill(t, tid, sig);
 }
 
 }  // namespace sentry::syscalls
