@@ -20,22 +20,18 @@
 namespace sentry::syscalls {
 namespace {
 
+#define IMPLEMENTED_ROW(nr, name, nargs, support, fn, note) \
+  SyscallInfo{nr,                                           \
+              #name,                                        \
+              nargs,                                        \
+              support,                                      \
+              CheckedHandler<nargs, fn>(),                  \
+              &Adapter<fn>::Format,                         \
+              note},
 #define SUPPORTED(nr, name, nargs, fn, note) \
-  SyscallInfo{nr,                            \
-              #name,                         \
-              nargs,                         \
-              Support::kFull,                \
-              CheckedHandler<nargs, fn>(),   \
-              &Adapter<fn>::Format,          \
-              note},
+  IMPLEMENTED_ROW(nr, name, nargs, Support::kFull, fn, note)
 #define PARTIAL(nr, name, nargs, fn, note) \
-  SyscallInfo{nr,                          \
-              #name,                       \
-              nargs,                       \
-              Support::kPartial,           \
-              CheckedHandler<nargs, fn>(), \
-              &Adapter<fn>::Format,        \
-              note},
+  IMPLEMENTED_ROW(nr, name, nargs, Support::kPartial, fn, note)
 #define UNSUPPORTED(nr, name, nargs, note) \
   SyscallInfo{nr, #name, nargs, Support::kNone, nullptr, nullptr, note},
 
@@ -46,6 +42,7 @@ constexpr SyscallInfo kSyscalls[] = {
 #undef SUPPORTED
 #undef PARTIAL
 #undef UNSUPPORTED
+#undef IMPLEMENTED_ROW
 
 constexpr size_t kTableSize = 512;
 

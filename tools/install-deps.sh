@@ -7,7 +7,7 @@ packages=(
   bazel-bootstrap bazel-rules-java build-essential
   libseccomp-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libmimalloc-dev libgtest-dev libgmock-dev libbenchmark-dev
-  musl-tools python3 git
+  musl-tools python3 git bc
 )
 
 missing=()

@@ -33,9 +33,6 @@ extern char** environ;
 namespace sentry::cmd {
 namespace {
 
-constexpr int kForwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-                              SIGUSR1, SIGUSR2, SIGWINCH};
-
 // The program file, mapped read-only for the loader.
 class ProgramImage {
  public:
@@ -125,7 +122,7 @@ int BootCommand(const std::vector<std::string>& args) {
   // may take them.
   sigset_t forwarded;
   sigemptyset(&forwarded);
-  for (int sig : kForwarded) sigaddset(&forwarded, sig);
+  for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
   pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
 
   ProgramImage image;

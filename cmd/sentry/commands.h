@@ -3,6 +3,8 @@
 #ifndef CMD_SENTRY_COMMANDS_H_
 #define CMD_SENTRY_COMMANDS_H_
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -13,6 +15,11 @@ namespace sentry::cmd {
 inline constexpr int kExitInternalError = 125;
 inline constexpr int kExitCannotExecute = 126;
 inline constexpr int kExitNotFound = 127;
+
+// Signals that `sentry run` passes to the sandbox and the sandbox passes
+// to the guest.
+inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                            SIGUSR1, SIGUSR2, SIGWINCH};
 
 // Flags shared by `run` and the internal `boot`.
 struct SandboxFlags {

@@ -23,10 +23,6 @@
 namespace sentry::cmd {
 namespace {
 
-// Signals a user sends to `sentry run` that the guest should get.
-constexpr int kForwarded[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-                              SIGUSR1, SIGUSR2, SIGWINCH};
-
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
@@ -84,7 +80,7 @@ int RunCommand(const std::vector<std::string>& args) {
   // Forwarded signals and SIGCHLD are taken synchronously below.
   sigset_t waited, old_mask;
   sigemptyset(&waited);
-  for (int sig : kForwarded) sigaddset(&waited, sig);
+  for (int sig : kForwardedSignals) sigaddset(&waited, sig);
   sigaddset(&waited, SIGCHLD);
   sigprocmask(SIG_BLOCK, &waited, &old_mask);
 
