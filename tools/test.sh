@@ -16,9 +16,20 @@ tools/install-deps.sh
 ci_flags=()
 [ -n "${CI:-}" ] && ci_flags=(--config=ci)
 
-bazel test "${ci_flags[@]}" //...
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+bazel test "${ci_flags[@]}" //... 2>&1 | tee -a "$log" || rc=1
 if [ "$quick" = 0 ]; then
-  bazel test "${ci_flags[@]}" --config=asan //...
+  bazel test "${ci_flags[@]}" --config=asan //... 2>&1 | tee -a "$log" || rc=1
+fi
+# One closing line over both passes: each Bazel test target counts once per
+# pass.
+passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)
+failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS)' "$log" || true)
+if [ "$rc" != 0 ]; then
+  echo "tests: $passed passed, $failed failed"
+  exit 1
 fi
 # The checked-in compatibility report must match the syscall table.
 bazel run "${ci_flags[@]}" //cmd/sentry -- syscalls --format=markdown \
@@ -29,4 +40,4 @@ if ! diff -u docs/compatibility.md /tmp/sentry-compat.$$; then
   exit 1
 fi
 rm -f /tmp/sentry-compat.$$
-echo "all tests passed"
+echo "tests: $passed passed, $failed failed"
