@@ -25,7 +25,7 @@ if [ "$quick" = 0 ]; then
 fi
 # One closing line over both passes: each Bazel test target counts once per
 # pass.
-passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)
+passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FLAKY)' "$log" || true)
 failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS)' "$log" || true)
 if [ "$rc" != 0 ]; then
   echo "tests: $passed passed, $failed failed"
