@@ -78,6 +78,121 @@ ErrnoOr<void> Setrlimit(Task& t, uint32_t resource, UserAddr limit);
 // sys_uname.cc
 ErrnoOr<void> Uname(Task& t, UserAddr buf);
 
+// sys_read_write.cc (also Read, Write, Readv, Writev, Close above)
+ErrnoOr<uint64_t> Pread64(Task& t, Fd fd, UserAddr buf, uint64_t count,
+                          int64_t offset);
+ErrnoOr<uint64_t> Pwrite64(Task& t, Fd fd, InBuf buf, uint64_t count,
+                           int64_t offset);
+ErrnoOr<uint64_t> Preadv(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                         int64_t offset);
+ErrnoOr<uint64_t> Pwritev(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                          int64_t offset);
+ErrnoOr<uint64_t> Preadv2(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                          int64_t offset, uint64_t pos_h, int flags);
+ErrnoOr<uint64_t> Pwritev2(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                           int64_t offset, uint64_t pos_h, int flags);
+ErrnoOr<uint64_t> Lseek(Task& t, Fd fd, int64_t offset, int whence);
+
+// sys_open.cc
+ErrnoOr<uint64_t> Open(Task& t, CString path, int flags, uint32_t mode);
+ErrnoOr<uint64_t> Creat(Task& t, CString path, uint32_t mode);
+ErrnoOr<uint64_t> Openat(Task& t, Fd dirfd, CString path, int flags,
+                         uint32_t mode);
+ErrnoOr<uint64_t> Openat2(Task& t, Fd dirfd, CString path, UserAddr how,
+                          uint64_t size);
+ErrnoOr<uint64_t> Dup(Task& t, Fd fd);
+ErrnoOr<uint64_t> Dup2(Task& t, Fd oldfd, Fd newfd);
+ErrnoOr<uint64_t> Dup3(Task& t, Fd oldfd, Fd newfd, int flags);
+ErrnoOr<uint64_t> Fcntl(Task& t, Fd fd, int cmd, uint64_t arg);
+ErrnoOr<void> CloseRange(Task& t, uint32_t first, uint32_t last,
+                         uint32_t flags);
+
+// sys_lock.cc
+ErrnoOr<void> Flock(Task& t, Fd fd, int operation);
+
+// sys_stat.cc (also Fstat, Newfstatat above)
+ErrnoOr<void> Stat(Task& t, CString path, UserAddr statbuf);
+ErrnoOr<void> Lstat(Task& t, CString path, UserAddr statbuf);
+ErrnoOr<void> Statx(Task& t, Fd dirfd, CString path, int flags, uint32_t mask,
+                    UserAddr buf);
+ErrnoOr<void> Statfs(Task& t, CString path, UserAddr buf);
+ErrnoOr<void> Fstatfs(Task& t, Fd fd, UserAddr buf);
+ErrnoOr<uint64_t> Readlink(Task& t, CString path, UserAddr buf, int bufsiz);
+ErrnoOr<uint64_t> Readlinkat(Task& t, Fd dirfd, CString path, UserAddr buf,
+                             int bufsiz);
+ErrnoOr<void> Access(Task& t, CString path, int mode);
+ErrnoOr<void> Faccessat(Task& t, Fd dirfd, CString path, int mode);
+ErrnoOr<void> Faccessat2(Task& t, Fd dirfd, CString path, int mode, int flags);
+ErrnoOr<uint64_t> Getdents64(Task& t, Fd fd, UserAddr dirp, uint32_t count);
+
+// sys_namespace.cc
+ErrnoOr<void> Mkdir(Task& t, CString path, uint32_t mode);
+ErrnoOr<void> Mkdirat(Task& t, Fd dirfd, CString path, uint32_t mode);
+ErrnoOr<void> Mknod(Task& t, CString path, uint32_t mode, uint32_t dev);
+ErrnoOr<void> Mknodat(Task& t, Fd dirfd, CString path, uint32_t mode,
+                      uint32_t dev);
+ErrnoOr<void> Rmdir(Task& t, CString path);
+ErrnoOr<void> Unlink(Task& t, CString path);
+ErrnoOr<void> Unlinkat(Task& t, Fd dirfd, CString path, int flags);
+ErrnoOr<void> Link(Task& t, CString oldpath, CString newpath);
+ErrnoOr<void> Linkat(Task& t, Fd olddirfd, CString oldpath, Fd newdirfd,
+                     CString newpath, int flags);
+ErrnoOr<void> Symlink(Task& t, CString target, CString linkpath);
+ErrnoOr<void> Symlinkat(Task& t, CString target, Fd newdirfd, CString linkpath);
+ErrnoOr<void> Rename(Task& t, CString oldpath, CString newpath);
+ErrnoOr<void> Renameat(Task& t, Fd olddirfd, CString oldpath, Fd newdirfd,
+                       CString newpath);
+ErrnoOr<void> Renameat2(Task& t, Fd olddirfd, CString oldpath, Fd newdirfd,
+                        CString newpath, uint32_t flags);
+ErrnoOr<void> Chdir(Task& t, CString path);
+ErrnoOr<void> Fchdir(Task& t, Fd fd);
+ErrnoOr<uint64_t> Getcwd(Task& t, UserAddr buf, uint64_t size);
+ErrnoOr<void> Chroot(Task& t, CString path);
+ErrnoOr<uint64_t> Umask(Task& t, uint32_t mask);
+
+// sys_attr.cc
+ErrnoOr<void> Chmod(Task& t, CString path, uint32_t mode);
+ErrnoOr<void> Fchmod(Task& t, Fd fd, uint32_t mode);
+ErrnoOr<void> Fchmodat(Task& t, Fd dirfd, CString path, uint32_t mode);
+ErrnoOr<void> Chown(Task& t, CString path, uint32_t uid, uint32_t gid);
+ErrnoOr<void> Fchown(Task& t, Fd fd, uint32_t uid, uint32_t gid);
+ErrnoOr<void> Lchown(Task& t, CString path, uint32_t uid, uint32_t gid);
+ErrnoOr<void> Fchownat(Task& t, Fd dirfd, CString path, uint32_t uid,
+                       uint32_t gid, int flags);
+ErrnoOr<void> Utimensat(Task& t, Fd dirfd, CString path, UserAddr times,
+                        int flags);
+ErrnoOr<void> Utimes(Task& t, CString path, UserAddr times);
+ErrnoOr<void> Futimesat(Task& t, Fd dirfd, CString path, UserAddr times);
+ErrnoOr<void> Utime(Task& t, CString path, UserAddr times);
+ErrnoOr<void> Truncate(Task& t, CString path, int64_t length);
+ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length);
+ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len);
+ErrnoOr<void> Fsync(Task& t, Fd fd);
+ErrnoOr<void> Fdatasync(Task& t, Fd fd);
+ErrnoOr<void> Sync(Task& t);
+ErrnoOr<void> Syncfs(Task& t, Fd fd);
+ErrnoOr<uint64_t> Getxattr(Task& t, CString path, CString name, UserAddr value,
+                           uint64_t size);
+ErrnoOr<uint64_t> Lgetxattr(Task& t, CString path, CString name, UserAddr value,
+                            uint64_t size);
+ErrnoOr<uint64_t> Fgetxattr(Task& t, Fd fd, CString name, UserAddr value,
+                            uint64_t size);
+ErrnoOr<void> Setxattr(Task& t, CString path, CString name, UserAddr value,
+                       uint64_t size, int flags);
+ErrnoOr<void> Lsetxattr(Task& t, CString path, CString name, UserAddr value,
+                        uint64_t size, int flags);
+ErrnoOr<void> Fsetxattr(Task& t, Fd fd, CString name, UserAddr value,
+                        uint64_t size, int flags);
+ErrnoOr<uint64_t> Listxattr(Task& t, CString path, UserAddr list,
+                            uint64_t size);
+ErrnoOr<uint64_t> Llistxattr(Task& t, CString path, UserAddr list,
+                             uint64_t size);
+ErrnoOr<uint64_t> Flistxattr(Task& t, Fd fd, UserAddr list, uint64_t size);
+ErrnoOr<void> Removexattr(Task& t, CString path, CString name);
+ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name);
+ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name);
+ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags);
+
 }  // namespace sentry::syscalls
 
 #endif  // SYSCALLS_HANDLERS_H_

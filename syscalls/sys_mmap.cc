@@ -1,7 +1,12 @@
-// mmap, munmap, mprotect, brk.
+// mmap, munmap, mprotect, brk, msync.
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <algorithm>
+
+#include "syscalls/file_util.h"
 #include "syscalls/handlers.h"
 
 namespace sentry::syscalls {
@@ -22,13 +27,32 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
       type != MAP_SHARED_VALIDATE) {
     return Errno(EINVAL);
   }
-  if (!(flags & MAP_ANONYMOUS)) {
-    // File mappings: the only files so far are host stdio, which cannot be
-    // mapped (pipes and terminals give ENODEV on Linux too).
-    SENTRY_RETURN_IF_ERRNO(t.fds().Get(fd.value));
-    return Errno(ENODEV);
-  }
   mm::MmapRequest req;
+  FilePtr file;
+  uint64_t file_size = 0;
+  if (!(flags & MAP_ANONYMOUS)) {
+    SENTRY_ASSIGN_OR_RETURN(file, GetFile(t, fd));
+    if (file->flags() & O_PATH) return Errno(EBADF);
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, file->Stat());
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5)) {
+      file.reset();  // /dev/zero: anonymous memory
+    } else if (!S_ISREG(st.st_mode)) {
+      return Errno(ENODEV);
+    } else {
+      if (!file->readable()) return Errno(EACCES);
+      if (type != MAP_PRIVATE && (prot & PROT_WRITE) && !file->writable()) {
+        return Errno(EACCES);
+      }
+      if (file->path().mount && file->path().mount->flags().noexec &&
+          (prot & PROT_EXEC)) {
+        return Errno(EPERM);
+      }
+      file_size = static_cast<uint64_t>(st.st_size);
+      if (file->path().dentry) {
+        req.name = vfs::PathName(file->path(), t.fs().root);
+      }
+    }
+  }
   req.addr = addr.value;
   req.length = length;
   req.prot = prot & kProtMask;
@@ -36,7 +60,24 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
   req.fixed = (flags & MAP_FIXED) != 0;
   req.noreplace = (flags & MAP_FIXED_NOREPLACE) != 0 && !req.fixed;
   req.below_2g = (flags & MAP_32BIT) != 0;
-  return t.mm().Map(req);
+  if (!file) return t.mm().Map(req);
+  // File mappings are filled with a copy of the file's bytes. How this
+  // differs from Linux: pages are not shared with the file, so a
+  // MAP_SHARED mapping's writes do not reach the file and later writes to
+  // the file do not show in the mapping (a shared page cache is future
+  // work); bytes past EOF read as zero instead of raising SIGBUS.
+  req.shared = false;
+  SENTRY_ASSIGN_OR_RETURN(uint64_t at, t.mm().Map(req));
+  uint64_t want = offset < file_size ? std::min(length, file_size - offset) : 0;
+  constexpr uint64_t kChunk = 1 << 20;
+  for (uint64_t done = 0; done < want;) {
+    std::span<uint8_t> buf = t.Scratch(std::min(want - done, kChunk));
+    ErrnoOr<size_t> n = file->PRead(t, buf, offset + done);
+    if (!n.ok() || *n == 0) break;
+    if (!t.mm().Poke(at + done, buf.data(), *n).ok()) break;
+    done += *n;
+  }
+  return at;
 }
 
 ErrnoOr<void> Munmap(Task& t, UserAddr addr, uint64_t length) {
@@ -46,6 +87,24 @@ ErrnoOr<void> Munmap(Task& t, UserAddr addr, uint64_t length) {
 ErrnoOr<void> Mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
   if (prot & ~(kProtMask | PROT_GROWSDOWN | PROT_GROWSUP)) return Errno(EINVAL);
   return t.mm().Protect(addr.value, length, prot & kProtMask);
+}
+
+ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags) {
+  if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
+  if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return Errno(EINVAL);
+  if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Errno(EINVAL);
+  // The range must be mapped (ENOMEM otherwise); there is nothing to write
+  // back since file mappings are private copies.
+  uint64_t end = addr.value + mm::PageUp(length);
+  uint64_t covered = addr.value;
+  for (const mm::Vma& v : t.mm().Areas()) {
+    if (v.end <= covered) continue;
+    if (v.start > covered) break;
+    covered = v.end;
+    if (covered >= end) break;
+  }
+  if (covered < end) return Errno(ENOMEM);
+  return {};
 }
 
 ErrnoOr<uint64_t> Brk(Task& t, UserAddr addr) { return t.mm().Brk(addr.value); }

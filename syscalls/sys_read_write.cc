@@ -1,18 +1,22 @@
-// read, write, readv, writev, close.
+// read, write, readv, writev, pread64, pwrite64, preadv, pwritev, preadv2,
+// pwritev2, lseek, close.
 #include <errno.h>
 #include <sys/uio.h>
 
 #include <vector>
 
+#include "sentry/vfs/lock.h"
+#include "syscalls/file_util.h"
 #include "syscalls/handlers.h"
 
 namespace sentry::syscalls {
 namespace {
 
-// Linux's MAX_RW_COUNT: one call moves at most INT_MAX rounded down to a
-// page.
-constexpr uint64_t kMaxRwCount = 0x7ffff000;
 constexpr int kIovMax = 1024;
+// preadv2/pwritev2 flags we accept (RWF_HIPRI, RWF_DSYNC, RWF_SYNC,
+// RWF_NOWAIT, RWF_APPEND): they change performance or durability, which
+// the Sentry's files do not distinguish.
+constexpr int kRwfSupported = 0x1f;
 
 ErrnoOr<std::vector<struct iovec>> CopyInIovecs(Task& t, UserAddr iov,
                                                 int iovcnt) {
@@ -31,17 +35,22 @@ ErrnoOr<std::vector<struct iovec>> CopyInIovecs(Task& t, UserAddr iov,
   return vecs;
 }
 
-template <typename Op>
-ErrnoOr<uint64_t> Vectored(Task& t, Fd fd, UserAddr iov, int iovcnt, Op op) {
-  SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<kernel::File> file,
-                          t.fds().Get(fd.value));
+// One call per iovec, stopping at the first short transfer. `offset`, if
+// set, advances with each piece (preadv).
+ErrnoOr<uint64_t> Vectored(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                           std::optional<uint64_t> offset, bool write) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if (write ? !file->writable() : !file->readable()) return Errno(EBADF);
   SENTRY_ASSIGN_OR_RETURN(std::vector<struct iovec> vecs,
                           CopyInIovecs(t, iov, iovcnt));
   uint64_t done = 0;
   for (const struct iovec& v : vecs) {
     if (v.iov_len == 0) continue;
-    ErrnoOr<uint64_t> n =
-        op(*file, reinterpret_cast<uint64_t>(v.iov_base), v.iov_len);
+    std::optional<uint64_t> at;
+    if (offset) at = *offset + done;
+    uint64_t addr = reinterpret_cast<uint64_t>(v.iov_base);
+    ErrnoOr<uint64_t> n = write ? WriteFromGuest(t, *file, addr, v.iov_len, at)
+                                : ReadToGuest(t, *file, addr, v.iov_len, at);
     if (!n.ok()) return done > 0 ? ErrnoOr<uint64_t>(done) : n.error();
     done += *n;
     if (*n < v.iov_len) break;  // short transfer ends the call
@@ -49,37 +58,96 @@ ErrnoOr<uint64_t> Vectored(Task& t, Fd fd, UserAddr iov, int iovcnt, Op op) {
   return done;
 }
 
+ErrnoOr<uint64_t> CheckOffset(int64_t offset) {
+  if (offset < 0) return Errno(EINVAL);
+  return static_cast<uint64_t>(offset);
+}
+
 }  // namespace
 
 ErrnoOr<uint64_t> Read(Task& t, Fd fd, UserAddr buf, uint64_t count) {
-  SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<kernel::File> file,
-                          t.fds().Get(fd.value));
-  if (static_cast<int64_t>(count) < 0) return Errno(EINVAL);
-  return file->Read(t, buf.value, std::min(count, kMaxRwCount));
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  return ReadToGuest(t, *file, buf.value, count, std::nullopt);
 }
 
 ErrnoOr<uint64_t> Write(Task& t, Fd fd, InBuf buf, uint64_t count) {
-  SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<kernel::File> file,
-                          t.fds().Get(fd.value));
-  if (static_cast<int64_t>(count) < 0) return Errno(EINVAL);
-  if (count == 0) return uint64_t{0};
-  return file->Write(t, buf.value, std::min(count, kMaxRwCount));
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  return WriteFromGuest(t, *file, buf.value, count, std::nullopt);
+}
+
+ErrnoOr<uint64_t> Pread64(Task& t, Fd fd, UserAddr buf, uint64_t count,
+                          int64_t offset) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
+  if (!file->readable()) return Errno(EBADF);
+  if (!file->seekable()) {
+    return S_ISDIR(file->inode() ? file->inode()->Type() : 0) ? Errno(EISDIR)
+                                                              : Errno(ESPIPE);
+  }
+  return ReadToGuest(t, *file, buf.value, count, off);
+}
+
+ErrnoOr<uint64_t> Pwrite64(Task& t, Fd fd, InBuf buf, uint64_t count,
+                           int64_t offset) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
+  if (!file->writable()) return Errno(EBADF);
+  if (!file->seekable()) return Errno(ESPIPE);
+  return WriteFromGuest(t, *file, buf.value, count, off);
 }
 
 ErrnoOr<uint64_t> Readv(Task& t, Fd fd, UserAddr iov, int iovcnt) {
-  return Vectored(t, fd, iov, iovcnt,
-                  [&t](kernel::File& f, uint64_t addr, uint64_t len) {
-                    return f.Read(t, addr, len);
-                  });
+  return Vectored(t, fd, iov, iovcnt, std::nullopt, false);
 }
 
 ErrnoOr<uint64_t> Writev(Task& t, Fd fd, UserAddr iov, int iovcnt) {
-  return Vectored(t, fd, iov, iovcnt,
-                  [&t](kernel::File& f, uint64_t addr, uint64_t len) {
-                    return f.Write(t, addr, len);
-                  });
+  return Vectored(t, fd, iov, iovcnt, std::nullopt, true);
 }
 
-ErrnoOr<void> Close(Task& t, Fd fd) { return t.fds().Remove(fd.value); }
+ErrnoOr<uint64_t> Preadv(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                         int64_t offset) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
+  if (!file->seekable()) return Errno(ESPIPE);
+  return Vectored(t, fd, iov, iovcnt, off, false);
+}
+
+ErrnoOr<uint64_t> Pwritev(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                          int64_t offset) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
+  if (!file->seekable()) return Errno(ESPIPE);
+  return Vectored(t, fd, iov, iovcnt, off, true);
+}
+
+// preadv2/pwritev2: offset -1 means the file offset, as readv/writev.
+ErrnoOr<uint64_t> Preadv2(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                          int64_t offset, uint64_t /*pos_h*/, int flags) {
+  if (flags & ~kRwfSupported) return Errno(EOPNOTSUPP);
+  if (offset == -1) return Readv(t, fd, iov, iovcnt);
+  return Preadv(t, fd, iov, iovcnt, offset);
+}
+
+ErrnoOr<uint64_t> Pwritev2(Task& t, Fd fd, UserAddr iov, int iovcnt,
+                           int64_t offset, uint64_t /*pos_h*/, int flags) {
+  if (flags & ~kRwfSupported) return Errno(EOPNOTSUPP);
+  if (offset == -1) return Writev(t, fd, iov, iovcnt);
+  return Pwritev(t, fd, iov, iovcnt, offset);
+}
+
+ErrnoOr<uint64_t> Lseek(Task& t, Fd fd, int64_t offset, int whence) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  return file->Seek(offset, whence);
+}
+
+ErrnoOr<void> Close(Task& t, Fd fd) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  SENTRY_RETURN_IF_ERRNO(t.fds().Remove(fd.value));
+  // Closing any FD of a file drops the process's record locks on it.
+  if (vfs::Inode* inode = file->inode()) {
+    vfs::ReleaseLocksOf(*inode, t.lock_owner());
+  }
+  return {};
+}
 
 }  // namespace sentry::syscalls

@@ -20,6 +20,7 @@
 #include "cmd/sentry/commands.h"
 #include "platform/platforms.h"
 #include "sentry/base/log.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -181,7 +182,18 @@ int BootCommand(const std::vector<std::string>& args) {
                                              : kExitCannotExecute;
   }
 
+  // The root file system: an empty tmpfs until the Gofer-backed overlay
+  // is wired in.
+  std::shared_ptr<fs::Tmpfs> rootfs =
+      fs::Tmpfs::Create(kernel.memory(), fs::TmpfsOptions{});
+  auto root_mount = std::make_shared<vfs::Mount>(
+      "tmpfs", "none", std::make_shared<vfs::Dentry>(rootfs->MakeRoot()),
+      vfs::MountFlags{});
+  kernel.set_mounts(std::make_unique<vfs::MountNamespace>(root_mount));
+
   kernel::Task task(kernel, std::move(*as), std::move(mm));
+  task.fs().root = kernel.mounts()->root();
+  task.fs().cwd = task.fs().root;
   task.regs().rip = loaded->entry;
   task.regs().rsp = loaded->stack_pointer;
   task.creds() = {.ruid = exec.uid,
@@ -189,16 +201,18 @@ int BootCommand(const std::vector<std::string>& args) {
                   .suid = exec.euid,
                   .rgid = exec.gid,
                   .egid = exec.egid,
-                  .sgid = exec.egid};
+                  .sgid = exec.egid,
+                  .groups = {}};
   for (int fd = 0; fd < 3; ++fd) {
     if (fcntl(fd, F_GETFD) < 0) continue;  // not open: not the guest's either
-    absl::StatusOr<std::unique_ptr<kernel::HostFile>> file =
+    absl::StatusOr<std::shared_ptr<kernel::HostFile>> file =
         kernel::HostFile::Import(fd);
     if (!file.ok()) {
       PrintError(std::string(file.status().message()));
       return kExitInternalError;
     }
-    task.fds().Set(fd, std::move(*file), /*cloexec=*/false);
+    (void)task.fds().InstallAt(fd, std::move(*file), /*cloexec=*/false,
+                               RLIM_INFINITY);
   }
 
   std::thread([&task, forwarded] {

@@ -7,79 +7,85 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "sentry/kernel/task.h"
 
 namespace sentry::kernel {
 namespace {
 
-// Bytes moved per host read/write call: bounds the Sentry's buffer.
-constexpr uint64_t kChunk = 1 << 20;
-
 // The kernel's struct termios (asm/termbits.h), not glibc's larger one.
 constexpr size_t kKernelTermiosSize = 36;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HostFile>> HostFile::Import(int host_fd) {
+absl::StatusOr<std::shared_ptr<HostFile>> HostFile::Import(int host_fd) {
   int fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return absl::ErrnoToStatus(errno, "importing a host FD");
-  return std::unique_ptr<HostFile>(new HostFile(UniqueFd(fd)));
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) flags = O_RDWR;
+  // The guest's O_NONBLOCK is emulated with poll; the host FD's own mode
+  // is left as the caller set it (it is shared with the caller).
+  return std::shared_ptr<HostFile>(
+      new HostFile(UniqueFd(fd), flags & ~O_NONBLOCK));
 }
 
-ErrnoOr<uint64_t> HostFile::Read(Task& task, uint64_t addr, uint64_t count) {
-  if (count == 0) return uint64_t{0};
-  // Check the destination before taking data from the host, so a bad
-  // buffer loses nothing: read only as much as fits in writable memory.
-  std::vector<uint8_t> buf(std::min(count, kChunk));
-  size_t writable = task.mm().CopyOutPartial(addr, buf.data(), buf.size());
-  if (writable == 0) return Errno(EFAULT);
-  SENTRY_RETURN_IF_ERRNO(task.WaitHostFd(fd_.get(), POLLIN));
-  ssize_t n = ::read(fd_.get(), buf.data(), writable);
-  if (n < 0) return Errno(errno);
-  if (!task.mm().CopyOut(addr, buf.data(), static_cast<size_t>(n)).ok()) {
-    return Errno(EFAULT);  // unmapped by another thread meanwhile
-  }
-  return static_cast<uint64_t>(n);
-}
-
-ErrnoOr<uint64_t> HostFile::Write(Task& task, uint64_t addr, uint64_t count) {
-  uint64_t done = 0;
-  std::vector<uint8_t> buf;
-  while (done < count) {
-    buf.resize(std::min(count - done, kChunk));
-    size_t readable =
-        task.mm().CopyInPartial(addr + done, buf.data(), buf.size());
-    if (readable == 0) {
-      if (done > 0) return done;
-      return Errno(EFAULT);
+ErrnoOr<size_t> HostFile::Read(Task& task, std::span<uint8_t> dst) {
+  if (dst.empty()) return size_t{0};
+  for (;;) {
+    if (nonblocking()) {
+      struct pollfd p = {fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) return Errno(EAGAIN);
+    } else {
+      SENTRY_RETURN_IF_ERRNO(task.WaitHostFd(fd_.get(), POLLIN));
     }
-    size_t off = 0;
-    while (off < readable) {
-      ErrnoOr<void> ready = task.WaitHostFd(fd_.get(), POLLOUT);
-      if (!ready.ok())
-        return done + off > 0 ? ErrnoOr<uint64_t>(done + off) : ready.error();
-      ssize_t n = ::write(fd_.get(), buf.data() + off, readable - off);
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        int err = errno;
-        if (done + off > 0) return done + off;
-        if (err == EPIPE) task.QueueSignal(SIGPIPE);
-        return Errno(err);
+    ssize_t n = ::read(fd_.get(), dst.data(), dst.size());
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR && errno != EAGAIN) return Errno(errno);
+  }
+}
+
+ErrnoOr<size_t> HostFile::Write(Task& task, std::span<const uint8_t> src) {
+  size_t off = 0;
+  while (off < src.size()) {
+    if (nonblocking()) {
+      struct pollfd p = {fd_.get(), POLLOUT, 0};
+      if (poll(&p, 1, 0) == 0) {
+        if (off > 0) return off;
+        return Errno(EAGAIN);
       }
-      off += static_cast<size_t>(n);
+    } else {
+      ErrnoOr<void> ready = task.WaitHostFd(fd_.get(), POLLOUT);
+      if (!ready.ok()) return off > 0 ? ErrnoOr<size_t>(off) : ready.error();
     }
-    done += readable;
-    if (readable < buf.size()) break;  // the rest of the buffer is bad
+    ssize_t n = ::write(fd_.get(), src.data() + off, src.size() - off);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      int err = errno;
+      if (off > 0) return off;
+      if (err == EPIPE) task.QueueSignal(SIGPIPE);
+      return Errno(err);
+    }
+    off += static_cast<size_t>(n);
   }
-  return done;
+  return off;
+}
+
+ErrnoOr<uint64_t> HostFile::Seek(int64_t offset, int whence) {
+  off_t r = lseek(fd_.get(), offset, whence);
+  if (r < 0) return Errno(errno);
+  return static_cast<uint64_t>(r);
 }
 
 ErrnoOr<struct stat> HostFile::Stat() {
   struct stat st;
   if (fstat(fd_.get(), &st) != 0) return Errno(errno);
   return st;
+}
+
+uint32_t HostFile::Readiness(uint32_t mask) {
+  struct pollfd p = {fd_.get(), static_cast<short>(mask), 0};
+  if (poll(&p, 1, 0) <= 0) return 0;
+  return static_cast<uint32_t>(p.revents);
 }
 
 ErrnoOr<uint64_t> HostFile::Ioctl(Task& task, uint32_t request, uint64_t arg) {
@@ -95,6 +101,18 @@ ErrnoOr<uint64_t> HostFile::Ioctl(Task& task, uint32_t request, uint64_t arg) {
       struct winsize ws;
       if (ioctl(fd_.get(), TIOCGWINSZ, &ws) != 0) return Errno(errno);
       SENTRY_RETURN_IF_ERRNO(task.mm().CopyOut(arg, &ws, sizeof(ws)));
+      return uint64_t{0};
+    }
+    case TIOCGPGRP: {
+      // The guest's session is the sandbox: report its init's group.
+      int pgrp = task.pid();
+      SENTRY_RETURN_IF_ERRNO(task.mm().CopyOut(arg, &pgrp, sizeof(pgrp)));
+      return uint64_t{0};
+    }
+    case FIONREAD: {
+      int n = 0;
+      if (ioctl(fd_.get(), FIONREAD, &n) != 0) return Errno(errno);
+      SENTRY_RETURN_IF_ERRNO(task.mm().CopyOut(arg, &n, sizeof(n)));
       return uint64_t{0};
     }
     default:

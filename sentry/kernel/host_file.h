@@ -11,23 +11,27 @@
 
 #include "absl/status/statusor.h"
 #include "sentry/base/unique_fd.h"
-#include "sentry/kernel/file.h"
+#include "sentry/vfs/file_description.h"
 
 namespace sentry::kernel {
 
-class HostFile final : public File {
+class HostFile final : public vfs::FileDescription {
  public:
   // Duplicates `host_fd`; the Sentry's own copy stays untouched, so a guest
   // that closes its stderr does not close the Sentry's.
-  static absl::StatusOr<std::unique_ptr<HostFile>> Import(int host_fd);
+  static absl::StatusOr<std::shared_ptr<HostFile>> Import(int host_fd);
 
-  ErrnoOr<uint64_t> Read(Task& task, uint64_t addr, uint64_t count) override;
-  ErrnoOr<uint64_t> Write(Task& task, uint64_t addr, uint64_t count) override;
+  ErrnoOr<size_t> Read(Task& task, std::span<uint8_t> dst) override;
+  ErrnoOr<size_t> Write(Task& task, std::span<const uint8_t> src) override;
+  ErrnoOr<uint64_t> Seek(int64_t offset, int whence) override;
   ErrnoOr<struct stat> Stat() override;
   ErrnoOr<uint64_t> Ioctl(Task& task, uint32_t request, uint64_t arg) override;
+  uint32_t Readiness(uint32_t mask) override;
+  int host_fd() const override { return fd_.get(); }
 
  private:
-  explicit HostFile(UniqueFd fd) : fd_(std::move(fd)) {}
+  HostFile(UniqueFd fd, int flags)
+      : FileDescription(flags), fd_(std::move(fd)) {}
   UniqueFd fd_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "platform/platform.h"
 #include "sentry/mm/memory_file.h"
+#include "sentry/vfs/dentry.h"
 
 namespace sentry::kernel {
 
@@ -40,6 +41,12 @@ class Kernel {
   platform::Platform& platform() { return *platform_; }
   SyscallDispatcher dispatcher() const { return dispatcher_; }
 
+  // The sandbox's mount namespace (one until unshare/CLONE_NEWNS exist).
+  vfs::MountNamespace* mounts() { return mounts_.get(); }
+  void set_mounts(std::unique_ptr<vfs::MountNamespace> ns) {
+    mounts_ = std::move(ns);
+  }
+
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
@@ -48,6 +55,7 @@ class Kernel {
   std::unique_ptr<mm::MemoryFile> memory_;
   std::unique_ptr<platform::Platform> platform_;
   SyscallDispatcher dispatcher_;
+  std::unique_ptr<vfs::MountNamespace> mounts_;
   uint64_t boot_time_ns_ = 0;
 };
 

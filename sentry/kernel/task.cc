@@ -1,9 +1,12 @@
 #include "sentry/kernel/task.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "sentry/base/log.h"
 
@@ -163,6 +166,67 @@ ExitStatus Task::Run() {
     DeliverPendingSignals();
   }
   return *exit_status_;
+}
+
+vfs::Resolver Task::resolver() {
+  vfs::Resolver r;
+  r.ns = kernel_.mounts();
+  r.root = fs_.root;
+  r.creds.uid = creds_.euid;
+  r.creds.gid = creds_.egid;
+  r.creds.groups = creds_.groups;
+  // Capabilities follow the effective UID until capset exists.
+  r.creds.caps = creds_.euid == 0 ? ~uint64_t{0} : 0;
+  return r;
+}
+
+ErrnoOr<vfs::Path> Task::DirPath(int dirfd, bool must_be_dir) {
+  if (dirfd == AT_FDCWD) return fs_.cwd;
+  SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<vfs::FileDescription> f,
+                          fds_->Get(dirfd));
+  const vfs::Path& p = f->path();
+  if (!p.dentry) return Errno(must_be_dir ? ENOTDIR : EBADF);
+  if (must_be_dir && !S_ISDIR(p.inode().Type())) return Errno(ENOTDIR);
+  return p;
+}
+
+std::span<uint8_t> Task::Scratch(size_t size) {
+  if (scratch_.size() < size) scratch_.resize(size);
+  return std::span<uint8_t>(scratch_.data(), size);
+}
+
+void Task::Wake(uint32_t) {
+  uint64_t one = 1;
+  (void)!write(interrupt_fd_.get(), &one, sizeof(one));
+}
+
+ErrnoOr<void> Task::Wait(vfs::WaitQueue* queue, uint32_t events,
+                         const std::function<bool()>& ready,
+                         std::optional<absl::Time> deadline, int host_fd,
+                         short host_events) {
+  std::optional<vfs::WaitRegistration> reg;
+  if (queue != nullptr) reg.emplace(*queue, this, events);
+  for (;;) {
+    if (exit_status_) return Errno(EINTR);
+    if (ready()) return {};
+    int timeout_ms = -1;
+    if (deadline) {
+      absl::Duration left = *deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return Errno(ETIMEDOUT);
+      timeout_ms = static_cast<int>(std::min<int64_t>(
+          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+          1 << 30));
+    }
+    struct pollfd fds[2] = {{interrupt_fd_.get(), POLLIN, 0},
+                            {host_fd, host_events, 0}};
+    int n = poll(fds, host_fd >= 0 ? 2 : 1, timeout_ms);
+    if (n < 0 && errno != EINTR) return Errno(errno);
+    if (fds[0].revents & POLLIN) {
+      uint64_t count;
+      (void)!read(interrupt_fd_.get(), &count, sizeof(count));
+      DeliverPendingSignals();
+    }
+  }
 }
 
 ErrnoOr<void> Task::WaitHostFd(int host_fd, short events) {

@@ -20,15 +20,20 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "platform/platform.h"
 #include "sentry/base/errno_or.h"
 #include "sentry/base/unique_fd.h"
-#include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/memory_manager.h"
+#include "sentry/vfs/fd_table.h"
+#include "sentry/vfs/vfs.h"
+#include "sentry/vfs/wait_queue.h"
 
 namespace sentry::kernel {
 
@@ -45,6 +50,14 @@ struct KernelSigaction {
 struct Credentials {
   uid_t ruid = 0, euid = 0, suid = 0;
   gid_t rgid = 0, egid = 0, sgid = 0;
+  std::vector<gid_t> groups;
+};
+
+// The process's view of the file system (Linux's fs_struct).
+struct FsContext {
+  vfs::Path root;
+  vfs::Path cwd;
+  mode_t umask = 022;
 };
 
 // How the guest ended, as wait(2) would describe it.
@@ -56,7 +69,7 @@ struct ExitStatus {
   uint64_t fault_pc = 0;
 };
 
-class Task {
+class Task : public vfs::Waiter {
  public:
   Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
        std::unique_ptr<mm::MemoryManager> mm);
@@ -64,7 +77,22 @@ class Task {
 
   Kernel& kernel() { return kernel_; }
   mm::MemoryManager& mm() { return *mm_; }
-  FdTable& fds() { return fds_; }
+  vfs::FdTable& fds() { return *fds_; }
+  FsContext& fs() { return fs_; }
+  // Who asks, and where paths start, for VFS calls made for this task.
+  vfs::Resolver resolver();
+  // The path a dirfd argument names (AT_FDCWD: the cwd); EBADF/ENOTDIR.
+  ErrnoOr<vfs::Path> DirPath(int dirfd, bool must_be_dir = true);
+  // The executable's path (/proc/self/exe), set by execve.
+  vfs::Path& executable() { return executable_; }
+  // A Sentry-side buffer of at least `size` bytes for copying between
+  // files and guest memory; reused across syscalls.
+  std::span<uint8_t> Scratch(size_t size);
+  // Who owns this task's fcntl record locks: its process. One task is one
+  // process until thread groups exist.
+  const void* lock_owner() const { return this; }
+  std::vector<std::string>& argv() { return argv_; }
+  std::vector<std::string>& envp() { return envp_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
   platform::AddressSpace& address_space() { return *as_; }
@@ -102,6 +130,19 @@ class Task {
   // with no guest handlers yet, the wait resumes as with SA_RESTART).
   ErrnoOr<void> WaitHostFd(int host_fd, short events);
 
+  // Blocks until `ready()` holds, re-checking it whenever `queue` is
+  // notified with one of `events` (or `host_fd` polls ready for
+  // `host_events`). Returns ETIMEDOUT at `deadline`, and EINTR when a signal
+  // must interrupt the wait (the task is exiting, or — once guest handlers
+  // exist — a handler must run).
+  ErrnoOr<void> Wait(vfs::WaitQueue* queue, uint32_t events,
+                     const std::function<bool()>& ready,
+                     std::optional<absl::Time> deadline = std::nullopt,
+                     int host_fd = -1, short host_events = 0);
+
+  // vfs::Waiter: a queue this task waits on was notified.
+  void Wake(uint32_t events) override;
+
  private:
   void HandleFault(const siginfo_t& info);
   // Delivers unblocked pending signals; may end the task.
@@ -112,7 +153,11 @@ class Task {
   std::unique_ptr<platform::AddressSpace> as_;
   std::unique_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
-  FdTable fds_;
+  std::shared_ptr<vfs::FdTable> fds_ = std::make_shared<vfs::FdTable>();
+  FsContext fs_;
+  vfs::Path executable_;
+  std::vector<uint8_t> scratch_;
+  std::vector<std::string> argv_, envp_;
   platform::Registers regs_{};
   UniqueFd interrupt_fd_;  // eventfd, readable when Interrupt() was called
 

@@ -212,6 +212,11 @@ size_t MemoryManager::CopyOutPartial(uint64_t addr, const void* src,
       [in](uint8_t* p, size_t done, size_t n) { memcpy(p, in + done, n); });
 }
 
+size_t MemoryManager::WritableLength(uint64_t addr, size_t length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return Walk(addr, length, Access::kWrite, [](uint8_t*, size_t, size_t) {});
+}
+
 ErrnoOr<void> MemoryManager::CopyIn(uint64_t addr, void* dst,
                                     size_t length) const {
   if (CopyInPartial(addr, dst, length) != length) return Errno(EFAULT);

@@ -77,6 +77,11 @@ class MemoryManager {
       ABSL_LOCKS_EXCLUDED(mu_);
   size_t CopyOutPartial(uint64_t addr, const void* src, size_t length) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // How many bytes from `addr` on the guest could write: lets read(2)
+  // bound a transfer before taking data from a source that cannot give it
+  // back (a pipe, a socket), without touching the guest's buffer.
+  size_t WritableLength(uint64_t addr, size_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Reads a NUL-terminated string of at most `max_length` bytes (without the
   // NUL): EFAULT on a bad page, ENAMETOOLONG if no NUL is found in time.
   ErrnoOr<std::string> CopyInString(uint64_t addr, size_t max_length) const

@@ -1,0 +1,52 @@
+// Helpers shared by the file syscall families: fetching paths and files,
+// and moving bytes between files and guest memory.
+#ifndef SYSCALLS_FILE_UTIL_H_
+#define SYSCALLS_FILE_UTIL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sentry/base/errno_or.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/file_description.h"
+#include "syscalls/args.h"
+
+namespace sentry::syscalls {
+
+using FilePtr = std::shared_ptr<vfs::FileDescription>;
+
+// Linux's MAX_RW_COUNT: one call moves at most INT_MAX rounded down to a
+// page.
+inline constexpr uint64_t kMaxRwCount = 0x7ffff000;
+
+// A path argument: EFAULT if unreadable, ENAMETOOLONG if longer than
+// PATH_MAX with its NUL.
+ErrnoOr<std::string> CopyInPath(kernel::Task& t, CString path);
+
+ErrnoOr<FilePtr> GetFile(kernel::Task& t, Fd fd);
+
+// read(2)/pread(2) into guest memory at `addr`: checks that the buffer is
+// writable first (so a bad buffer loses no data from a pipe), then copies
+// through the task's scratch buffer. `offset` selects pread.
+ErrnoOr<uint64_t> ReadToGuest(kernel::Task& t, vfs::FileDescription& f,
+                              uint64_t addr, uint64_t count,
+                              std::optional<uint64_t> offset);
+ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
+                                 uint64_t addr, uint64_t count,
+                                 std::optional<uint64_t> offset);
+
+// Converts a Resolver-relative "start" for *at() syscalls: absolute paths
+// ignore dirfd, as Linux does (even a bad one).
+ErrnoOr<vfs::Path> StartFor(kernel::Task& t, Fd dirfd, const std::string& path);
+
+// Resolves a path argument of an *at() syscall: relative to `dirfd`,
+// following a final symlink if `follow`, "" meaning dirfd itself if
+// `empty_path` (AT_EMPTY_PATH).
+ErrnoOr<vfs::Path> LookupAt(kernel::Task& t, Fd dirfd, const std::string& path,
+                            bool follow, bool empty_path);
+
+}  // namespace sentry::syscalls
+
+#endif  // SYSCALLS_FILE_UTIL_H_

@@ -1,0 +1,314 @@
+// File attributes and data size: chmod, fchmod(at), chown, fchown(at),
+// lchown, utimensat, utimes, utime, futimesat, truncate, ftruncate,
+// fallocate, fsync, fdatasync, sync, syncfs, and the xattr family.
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <utime.h>
+
+#include "syscalls/file_util.h"
+#include "syscalls/handlers.h"
+
+namespace sentry::syscalls {
+namespace {
+
+// The path an FD names, for fchmod & co. (pipes and other anonymous files
+// have none here).
+ErrnoOr<vfs::Path> FdPath(Task& t, Fd fd) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if (!file->path().dentry) return Errno(EBADF);
+  return file->path();
+}
+
+}  // namespace
+
+ErrnoOr<void> Fchmodat(Task& t, Fd dirfd, CString path, uint32_t mode) {
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, LookupAt(t, dirfd, name, true, false));
+  return vfs::Chmod(t.resolver(), p, mode);
+}
+
+ErrnoOr<void> Chmod(Task& t, CString path, uint32_t mode) {
+  return Fchmodat(t, Fd{AT_FDCWD}, path, mode);
+}
+
+ErrnoOr<void> Fchmod(Task& t, Fd fd, uint32_t mode) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return vfs::Chmod(t.resolver(), p, mode);
+}
+
+ErrnoOr<void> Fchownat(Task& t, Fd dirfd, CString path, uint32_t uid,
+                       uint32_t gid, int flags) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  SENTRY_ASSIGN_OR_RETURN(
+      vfs::Path p, LookupAt(t, dirfd, name, !(flags & AT_SYMLINK_NOFOLLOW),
+                            flags & AT_EMPTY_PATH));
+  return vfs::Chown(t.resolver(), p, uid, gid);
+}
+
+ErrnoOr<void> Chown(Task& t, CString path, uint32_t uid, uint32_t gid) {
+  return Fchownat(t, Fd{AT_FDCWD}, path, uid, gid, 0);
+}
+
+ErrnoOr<void> Lchown(Task& t, CString path, uint32_t uid, uint32_t gid) {
+  return Fchownat(t, Fd{AT_FDCWD}, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+ErrnoOr<void> Fchown(Task& t, Fd fd, uint32_t uid, uint32_t gid) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return vfs::Chown(t.resolver(), p, uid, gid);
+}
+
+ErrnoOr<void> Utimensat(Task& t, Fd dirfd, CString path, UserAddr times,
+                        int flags) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Errno(EINVAL);
+  struct timespec ts[2];
+  struct timespec* tsp = nullptr;
+  if (!times.null()) {
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(times.value, ts, sizeof(ts)));
+    for (const auto& x : ts) {
+      if (x.tv_nsec != UTIME_NOW && x.tv_nsec != UTIME_OMIT &&
+          (x.tv_nsec < 0 || x.tv_nsec >= 1000000000)) {
+        return Errno(EINVAL);
+      }
+    }
+    tsp = ts;
+  }
+  vfs::Path p;
+  if (path.null()) {
+    // utimensat(fd, NULL, ...) is futimens: the FD itself.
+    SENTRY_ASSIGN_OR_RETURN(p, FdPath(t, dirfd));
+  } else {
+    SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+    SENTRY_ASSIGN_OR_RETURN(
+        p, LookupAt(t, dirfd, name, !(flags & AT_SYMLINK_NOFOLLOW),
+                    flags & AT_EMPTY_PATH));
+  }
+  return vfs::Utimes(t.resolver(), p, tsp);
+}
+
+namespace {
+ErrnoOr<void> UtimesFromTimeval(Task& t, Fd dirfd, CString path,
+                                UserAddr times) {
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, LookupAt(t, dirfd, name, true, false));
+  if (times.null()) return vfs::Utimes(t.resolver(), p, nullptr);
+  struct timeval tv[2];
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(times.value, tv, sizeof(tv)));
+  struct timespec ts[2];
+  for (int i = 0; i < 2; ++i) {
+    if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return Errno(EINVAL);
+    ts[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
+  }
+  return vfs::Utimes(t.resolver(), p, ts);
+}
+}  // namespace
+
+ErrnoOr<void> Utimes(Task& t, CString path, UserAddr times) {
+  return UtimesFromTimeval(t, Fd{AT_FDCWD}, path, times);
+}
+
+ErrnoOr<void> Futimesat(Task& t, Fd dirfd, CString path, UserAddr times) {
+  return UtimesFromTimeval(t, dirfd, path, times);
+}
+
+ErrnoOr<void> Utime(Task& t, CString path, UserAddr times) {
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p,
+                          LookupAt(t, Fd{AT_FDCWD}, name, true, false));
+  if (times.null()) return vfs::Utimes(t.resolver(), p, nullptr);
+  struct utimbuf ub;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(times.value, &ub, sizeof(ub)));
+  struct timespec ts[2] = {{ub.actime, 0}, {ub.modtime, 0}};
+  return vfs::Utimes(t.resolver(), p, ts);
+}
+
+ErrnoOr<void> Truncate(Task& t, CString path, int64_t length) {
+  if (length < 0) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p,
+                          LookupAt(t, Fd{AT_FDCWD}, name, true, false));
+  return vfs::Truncate(t.resolver(), p, static_cast<uint64_t>(length));
+}
+
+ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length) {
+  if (length < 0) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if (!file->writable()) return Errno(EINVAL);
+  if (vfs::Inode* i = file->inode(); i && S_ISDIR(i->Type())) {
+    return Errno(EINVAL);
+  }
+  return file->Truncate(static_cast<uint64_t>(length));
+}
+
+ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len) {
+  if (offset < 0 || len <= 0) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if (!file->writable()) return Errno(EBADF);
+  vfs::Inode* i = file->inode();
+  if (i == nullptr) return Errno(ESPIPE);
+  mode_t type = i->Type();
+  if (S_ISDIR(type)) return Errno(EISDIR);
+  if (S_ISFIFO(type)) return Errno(ESPIPE);
+  if (!S_ISREG(type)) return Errno(ENODEV);
+  return file->Allocate(mode, static_cast<uint64_t>(offset),
+                        static_cast<uint64_t>(len));
+}
+
+ErrnoOr<void> Fsync(Task& t, Fd fd) {
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  return file->Sync();
+}
+
+ErrnoOr<void> Fdatasync(Task& t, Fd fd) { return Fsync(t, fd); }
+
+// Sandbox memory needs no syncing; host-backed files are synced by the
+// host's own writeback (the Gofer's FDs are ordinary host files).
+ErrnoOr<void> Sync(Task&) { return {}; }
+
+ErrnoOr<void> Syncfs(Task& t, Fd fd) {
+  SENTRY_RETURN_IF_ERRNO(GetFile(t, fd));
+  return {};
+}
+
+// --- extended attributes ----------------------------------------------------
+
+namespace {
+
+constexpr size_t kXattrNameMax = 255;
+constexpr size_t kXattrSizeMax = 65536;
+
+ErrnoOr<std::string> XattrName(Task& t, CString name) {
+  ErrnoOr<std::string> n = t.mm().CopyInString(name.value, kXattrNameMax);
+  if (!n.ok()) {
+    return n.error() == Errno(ENAMETOOLONG) ? Errno(ERANGE) : n.error();
+  }
+  if (n->empty()) return Errno(ERANGE);
+  return n;
+}
+
+// Where an xattr call applies: a path (following symlinks or not) or an FD.
+ErrnoOr<vfs::Path> XattrTarget(Task& t, CString path, bool follow) {
+  SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
+  return LookupAt(t, Fd{AT_FDCWD}, name, follow, false);
+}
+
+ErrnoOr<uint64_t> GetX(Task& t, const vfs::Path& p, CString name,
+                       UserAddr value, uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(std::string n, XattrName(t, name));
+  SENTRY_ASSIGN_OR_RETURN(struct stat st, p.inode().Stat());
+  SENTRY_RETURN_IF_ERRNO(
+      vfs::CheckPermission(t.resolver().creds, st, vfs::kMayRead));
+  SENTRY_ASSIGN_OR_RETURN(std::string v, p.inode().GetXattr(n));
+  if (size == 0) return static_cast<uint64_t>(v.size());
+  if (v.size() > size) return Errno(ERANGE);
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(value.value, v.data(), v.size()));
+  return static_cast<uint64_t>(v.size());
+}
+
+ErrnoOr<void> SetX(Task& t, const vfs::Path& p, CString name, UserAddr value,
+                   uint64_t size, int flags) {
+  if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(std::string n, XattrName(t, name));
+  if (size > kXattrSizeMax) return Errno(E2BIG);
+  std::string v(size, '\0');
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(value.value, v.data(), size));
+  SENTRY_ASSIGN_OR_RETURN(struct stat st, p.inode().Stat());
+  if (n.rfind("user.", 0) == 0 && !S_ISREG(st.st_mode) &&
+      !S_ISDIR(st.st_mode)) {
+    return Errno(EPERM);
+  }
+  SENTRY_RETURN_IF_ERRNO(
+      vfs::CheckPermission(t.resolver().creds, st, vfs::kMayWrite));
+  if (vfs::ReadOnly(p)) return Errno(EROFS);
+  return p.inode().SetXattr(n, v, flags);
+}
+
+ErrnoOr<uint64_t> ListX(Task& t, const vfs::Path& p, UserAddr list,
+                        uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          p.inode().ListXattr());
+  std::string out;
+  for (const std::string& n : names) {
+    out += n;
+    out.push_back('\0');
+  }
+  if (size == 0) return static_cast<uint64_t>(out.size());
+  if (out.size() > size) return Errno(ERANGE);
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(list.value, out.data(), out.size()));
+  return static_cast<uint64_t>(out.size());
+}
+
+ErrnoOr<void> RemoveX(Task& t, const vfs::Path& p, CString name) {
+  SENTRY_ASSIGN_OR_RETURN(std::string n, XattrName(t, name));
+  SENTRY_ASSIGN_OR_RETURN(struct stat st, p.inode().Stat());
+  SENTRY_RETURN_IF_ERRNO(
+      vfs::CheckPermission(t.resolver().creds, st, vfs::kMayWrite));
+  if (vfs::ReadOnly(p)) return Errno(EROFS);
+  return p.inode().RemoveXattr(n);
+}
+
+}  // namespace
+
+ErrnoOr<uint64_t> Getxattr(Task& t, CString path, CString name, UserAddr value,
+                           uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, true));
+  return GetX(t, p, name, value, size);
+}
+ErrnoOr<uint64_t> Lgetxattr(Task& t, CString path, CString name, UserAddr value,
+                            uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, false));
+  return GetX(t, p, name, value, size);
+}
+ErrnoOr<uint64_t> Fgetxattr(Task& t, Fd fd, CString name, UserAddr value,
+                            uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return GetX(t, p, name, value, size);
+}
+ErrnoOr<void> Setxattr(Task& t, CString path, CString name, UserAddr value,
+                       uint64_t size, int flags) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, true));
+  return SetX(t, p, name, value, size, flags);
+}
+ErrnoOr<void> Lsetxattr(Task& t, CString path, CString name, UserAddr value,
+                        uint64_t size, int flags) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, false));
+  return SetX(t, p, name, value, size, flags);
+}
+ErrnoOr<void> Fsetxattr(Task& t, Fd fd, CString name, UserAddr value,
+                        uint64_t size, int flags) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return SetX(t, p, name, value, size, flags);
+}
+ErrnoOr<uint64_t> Listxattr(Task& t, CString path, UserAddr list,
+                            uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, true));
+  return ListX(t, p, list, size);
+}
+ErrnoOr<uint64_t> Llistxattr(Task& t, CString path, UserAddr list,
+                             uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, false));
+  return ListX(t, p, list, size);
+}
+ErrnoOr<uint64_t> Flistxattr(Task& t, Fd fd, UserAddr list, uint64_t size) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return ListX(t, p, list, size);
+}
+ErrnoOr<void> Removexattr(Task& t, CString path, CString name) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, true));
+  return RemoveX(t, p, name);
+}
+ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, XattrTarget(t, path, false));
+  return RemoveX(t, p, name);
+}
+ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name) {
+  SENTRY_ASSIGN_OR_RETURN(vfs::Path p, FdPath(t, fd));
+  return RemoveX(t, p, name);
+}
+
+}  // namespace sentry::syscalls
