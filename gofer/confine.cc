@@ -63,6 +63,8 @@ absl::Status InstallSeccompFilter(int socket_fd) {
       SCMP_SYS(mkdirat),
       SCMP_SYS(unlinkat),
       SCMP_SYS(renameat2),
+      // glibc's renameat2() calls renameat when the flags are 0.
+      SCMP_SYS(renameat),
       SCMP_SYS(linkat),
       SCMP_SYS(symlinkat),
       SCMP_SYS(fchmod),
