@@ -109,6 +109,15 @@ absl::Status InstallSeccompFilter(int socket_fd) {
     int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     if (rc != 0) return SeccompError(rc, "seccomp_rule_add");
   }
+#ifdef __SANITIZE_ADDRESS__
+  // Sanitizer builds only: the runtime probes whether memory is readable by
+  // writing it into a pipe (sanitizer_common's IsAccessibleMemoryRange).
+  static constexpr int kSanitizerAllowed[] = {SCMP_SYS(pipe2)};
+  for (int nr : kSanitizerAllowed) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+    if (rc != 0) return SeccompError(rc, "seccomp_rule_add");
+  }
+#endif
 
   struct Rule {
     int nr;
@@ -155,9 +164,8 @@ absl::StatusOr<Confined> Confine(int socket_fd, const std::string& root_path) {
   // A stray printf must never land in a host file that reused FD 0 or 1.
   {
     UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (null) {
-      dup2(null.get(), STDIN_FILENO);
-      dup2(null.get(), STDOUT_FILENO);
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO}) {
+      if (null && fd != socket_fd && fd != DebugLogFd()) dup2(null.get(), fd);
     }
   }
   if (fchdir(out.root.get()) != 0) {

@@ -86,8 +86,13 @@ TEST(ConfineTest, SendmsgOnlyOnTheSocket) {
 }
 
 TEST(ConfineTest, KillOnlySelf) {
+  const pid_t parent = getpid();  // the filtered child's parent
   EXPECT_TRUE(KilledBySigsys(RunFiltered([] { kill(1, 0); })));
-  EXPECT_TRUE(KilledBySigsys(RunFiltered([] { kill(getppid(), 0); })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered([&] { kill(parent, 0); })));
+  int status = RunFiltered([] {
+    if (kill(getpid(), 0) != 0) _exit(1);
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(ConfineTest, NoExecutableMemory) {
