@@ -52,6 +52,8 @@ absl::Status OpenDebugLog(const std::string& path) {
 
 bool DebugLogEnabled() { return g_log_fd.load(std::memory_order_relaxed) >= 0; }
 
+int DebugLogFd() { return g_log_fd.load(std::memory_order_relaxed); }
+
 void LogLine(LogLevel level, const char* file, int line, std::string_view msg) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

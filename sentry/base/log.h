@@ -26,6 +26,10 @@ using LogLevel::kWarning;
 absl::Status OpenDebugLog(const std::string& path);
 // True when a debug log is open (so callers can skip formatting).
 bool DebugLogEnabled();
+// The debug log's FD, or -1. For processes that close every FD they do not
+// know of (the Gofer), so that they keep this one rather than leave its
+// number free for a host file that log lines would then be written into.
+int DebugLogFd();
 // Writes one line, prefixed with time, pid and thread id.
 void LogLine(LogLevel level, const char* file, int line, std::string_view msg);
 
