@@ -56,8 +56,9 @@ class Client {
   ErrnoOr<NodeInfo> Walk(uint64_t dir, std::string_view name);
   ErrnoOr<struct stat> Stat(uint64_t handle);
   // A host FD for reading/writing the node directly. `flags`: O_RDONLY/
-  // O_WRONLY/O_RDWR, O_TRUNC, O_APPEND, O_DIRECTORY, O_NONBLOCK. Symlinks
-  // are ELOOP; anything but regular files and directories is ENXIO.
+  // O_WRONLY/O_RDWR, O_TRUNC, O_APPEND, O_NONBLOCK. Regular files only:
+  // directories are EISDIR (list them with ReadDir; a donated directory FD
+  // could reach above the root), symlinks ELOOP, anything else ENXIO.
   ErrnoOr<UniqueFd> Open(uint64_t handle, int flags);
   // Every entry but "." and "..", in host order (as many round trips as the
   // directory needs pages).

@@ -241,9 +241,11 @@ class Server {
     struct stat st;
     if (fstat(fd, &st) != 0) return LastErrno();
     if (S_ISLNK(st.st_mode)) return Errno(ELOOP);
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return Errno(ENXIO);
+    // Directories are listed with ReadDir, never donated: a directory FD
+    // in the Sentry could openat() its way above the root.
+    if (S_ISDIR(st.st_mode)) return Errno(EISDIR);
+    if (!S_ISREG(st.st_mode)) return Errno(ENXIO);
     bool writes = (flags & O_ACCMODE) != O_RDONLY;
-    if (S_ISDIR(st.st_mode) && writes) return Errno(EISDIR);
     if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode)) return Errno(ENOTDIR);
     if (read_only_ && (writes || (flags & O_TRUNC))) return Errno(EROFS);
     SENTRY_ASSIGN_OR_RETURN(donate, Reopen(fd, static_cast<int>(flags)));

@@ -216,6 +216,14 @@ class TmpfsFile : public TmpfsInode {
     return {};
   }
 
+  ErrnoOr<size_t> ReadData(std::span<uint8_t> dst, uint64_t offset) override {
+    return ReadAt(dst, offset);
+  }
+  ErrnoOr<size_t> WriteData(std::span<const uint8_t> src,
+                            uint64_t offset) override {
+    return WriteAt(src, offset);
+  }
+
   ErrnoOr<size_t> ReadAt(std::span<uint8_t> dst, uint64_t offset) {
     absl::MutexLock l(&fs_->mu());
     if (offset >= size_) return size_t{0};

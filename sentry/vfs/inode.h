@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,15 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // Opens the object; flags are open(2)'s (the VFS has checked access and
   // resolved O_CREAT/O_EXCL). O_TRUNC is the file system's job.
   virtual ErrnoOr<std::shared_ptr<FileDescription>> Open(int flags) = 0;
+
+  // Data of a regular file without an open file description, for the
+  // overlay's copy-up. EINVAL for file systems that cannot.
+  virtual ErrnoOr<size_t> ReadData(std::span<uint8_t>, uint64_t) {
+    return Errno(EINVAL);
+  }
+  virtual ErrnoOr<size_t> WriteData(std::span<const uint8_t>, uint64_t) {
+    return Errno(EINVAL);
+  }
 
   // --- directories -------------------------------------------------------
   virtual ErrnoOr<std::shared_ptr<Inode>> Lookup(const std::string&) {
