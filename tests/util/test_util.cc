@@ -236,6 +236,51 @@ int ForkAsNobodyAndWait(const std::function<int()>& fn) {
   });
 }
 
+namespace {
+
+// The file's contents, or "" if it cannot be read (no test failure: used for
+// probing what the platform offers).
+std::string ReadQuietly(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+// Whether `id` is inside one of the ranges of a /proc/<pid>/{u,g}id_map.
+bool IdMapped(const std::string& map, unsigned long id) {
+  unsigned long inside, outside, count;
+  const char* p = map.c_str();
+  int consumed;
+  while (sscanf(p, "%lu %lu %lu%n", &inside, &outside, &count, &consumed) == 3) {
+    if (id >= inside && id - inside < count) return true;
+    p += consumed;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string WhyNobodyIsUnavailable() {
+  if (geteuid() != 0) return "needs root to switch to uid 65534";
+  std::string uid_map = ReadQuietly("/proc/self/uid_map");
+  std::string gid_map = ReadQuietly("/proc/self/gid_map");
+  // Without /proc we cannot tell; assume the initial namespace (all mapped).
+  if (uid_map.empty() && gid_map.empty()) return "";
+  if (!IdMapped(uid_map, kNobodyUid) || !IdMapped(gid_map, kNobodyGid)) {
+    return "uid/gid 65534 is not mapped in this user namespace (e.g. Bazel's "
+           "linux-sandbox; tag the test no-sandbox)";
+  }
+  if (ReadQuietly("/proc/self/setgroups").rfind("deny", 0) == 0) {
+    return "setgroups is denied in this user namespace";
+  }
+  return "";
+}
+
 std::string DescribeWaitStatus(int status) {
   if (status == -1) return "no status (fork or wait failed)";
   if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));

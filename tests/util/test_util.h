@@ -159,6 +159,12 @@ int ForkAsNobodyAndWait(const std::function<int()>& fn);
 inline constexpr uid_t kNobodyUid = 65534;
 inline constexpr gid_t kNobodyGid = 65534;
 
+// Empty when this process can switch to (and chown to) uid/gid 65534: it is
+// root and both ids are mapped in its user namespace (Bazel's linux-sandbox
+// maps only root) with setgroups allowed. Otherwise the reason it cannot,
+// for GTEST_SKIP.
+std::string WhyNobodyIsUnavailable();
+
 // Sets the umask for its lifetime and restores the previous one.
 class ScopedUmask {
  public:
