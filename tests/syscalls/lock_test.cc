@@ -141,7 +141,7 @@ TEST_F(LockTest, SetlkNegativeStartFailsEinval) {
   EXPECT_THAT(fcntl(fd_.get(), F_SETLK, &bad), SyscallFailsWithErrno(EINVAL));
 }
 
-TEST_F(LockTest, SetlkReleasedByClosingAnyDescriptor) {
+TEST_F(LockTest, SetlkReleasedByClosingAnyDescriptorFork) {
   // fcntl(2): closing *any* descriptor of the file drops the process's
   // record locks on it. Checked from another process, so it needs fork.
   struct flock w = Lock(F_WRLCK, 0, 0);
