@@ -140,9 +140,9 @@ TEST(UtimensatTest, SymlinkNofollowChangesLink) {
   ASSERT_THAT(symlink(f.path().c_str(), dir.Child("l").c_str()),
               SyscallSucceeds());
   struct timespec ts[2] = {{3000, 0}, {3000, 0}};
-  ASSERT_THAT(utimensat(AT_FDCWD, dir.Child("l").c_str(), ts,
-                        AT_SYMLINK_NOFOLLOW),
-              SyscallSucceeds());
+  ASSERT_THAT(
+      utimensat(AT_FDCWD, dir.Child("l").c_str(), ts, AT_SYMLINK_NOFOLLOW),
+      SyscallSucceeds());
   struct stat lst, st;
   ASSERT_THAT(lstat(dir.Child("l").c_str(), &lst), SyscallSucceeds());
   ASSERT_THAT(stat(f.path().c_str(), &st), SyscallSucceeds());
@@ -227,7 +227,8 @@ TEST(StatfsTest, ProcHasProcMagic) {
 TEST(StatfsTest, MissingFailsEnoent) {
   TempPath dir = TempPath::CreateDir();
   struct statfs st;
-  EXPECT_THAT(statfs(dir.Child("x").c_str(), &st), SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(statfs(dir.Child("x").c_str(), &st),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 class XattrTest : public ::testing::Test {
@@ -277,7 +278,8 @@ TEST_F(XattrTest, CreateAndReplaceFlags) {
   ASSERT_THAT(setxattr(P(), "user.k", "a", 1, XATTR_CREATE), SyscallSucceeds());
   EXPECT_THAT(setxattr(P(), "user.k", "b", 1, XATTR_CREATE),
               SyscallFailsWithErrno(EEXIST));
-  EXPECT_THAT(setxattr(P(), "user.k", "c", 1, XATTR_REPLACE), SyscallSucceeds());
+  EXPECT_THAT(setxattr(P(), "user.k", "c", 1, XATTR_REPLACE),
+              SyscallSucceeds());
 }
 
 TEST_F(XattrTest, ListNamesNulSeparated) {

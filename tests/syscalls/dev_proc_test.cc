@@ -1,8 +1,8 @@
 // The device files of null(4), zero(4), full(4), random(4) and parts of
 // proc(5) that programs commonly rely on.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -103,7 +103,8 @@ TEST(RmdirTest, FileFailsEnotdir) {
 
 TEST(RmdirTest, DotFailsEinval) {
   TempPath dir = TempPath::CreateDir();
-  EXPECT_THAT(rmdir((dir.path() + "/.").c_str()), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(rmdir((dir.path() + "/.").c_str()),
+              SyscallFailsWithErrno(EINVAL));
 }
 
 TEST(RmdirTest, DotDotFailsEnotempty) {
@@ -169,9 +170,9 @@ TEST(Getdents64Test, EmptyDirectoryHasOnlyDots) {
 TEST(Getdents64Test, ManyEntriesAcrossCalls) {
   TempPath dir = TempPath::CreateDir();
   for (int i = 0; i < 300; i++) {
-    FileDescriptor f(open(dir.Child("file_with_a_longish_name_" +
-                                    std::to_string(i)).c_str(),
-                          O_CREAT | O_RDWR, 0644));
+    FileDescriptor f(
+        open(dir.Child("file_with_a_longish_name_" + std::to_string(i)).c_str(),
+             O_CREAT | O_RDWR, 0644));
     ASSERT_THAT(f.get(), SyscallSucceeds());
   }
   EXPECT_EQ(ListDir(dir.path()).size(), 302u);
@@ -219,7 +220,9 @@ class CwdTest : public ::testing::Test {
     saved_.reset(open(".", O_RDONLY | O_DIRECTORY));
     ASSERT_THAT(saved_.get(), SyscallSucceeds());
   }
-  void TearDown() override { EXPECT_THAT(fchdir(saved_.get()), SyscallSucceeds()); }
+  void TearDown() override {
+    EXPECT_THAT(fchdir(saved_.get()), SyscallSucceeds());
+  }
   FileDescriptor saved_;
 };
 

@@ -87,8 +87,7 @@ TEST(EventfdTest, LargeBufferReadsEightBytes) {
 TEST(EventfdTest, BadBufferFailsEfault) {
   FileDescriptor fd(eventfd(1, 0));
   // Raw syscall: GCC rejects the bad pointer at compile time otherwise.
-  EXPECT_THAT(syscall(SYS_read, fd.get(), 1, 8),
-              SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(syscall(SYS_read, fd.get(), 1, 8), SyscallFailsWithErrno(EFAULT));
 }
 
 TEST(EventfdTest, SharedAcrossForkFork) {

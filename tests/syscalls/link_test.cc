@@ -20,7 +20,8 @@ using ::testing::AnyOf;
 TEST(LinkTest, CreatesSecondNameForSameInode) {
   TempPath dir = TempPath::CreateDir();
   TempPath f = TempPath::CreateFileIn(dir.path(), "data");
-  ASSERT_THAT(link(f.path().c_str(), dir.Child("h").c_str()), SyscallSucceeds());
+  ASSERT_THAT(link(f.path().c_str(), dir.Child("h").c_str()),
+              SyscallSucceeds());
   struct stat a, b;
   ASSERT_THAT(stat(f.path().c_str(), &a), SyscallSucceeds());
   ASSERT_THAT(stat(dir.Child("h").c_str(), &b), SyscallSucceeds());
@@ -87,23 +88,24 @@ TEST(LinkatTest, EmptyPathLinksOpenFile) {
   TempPath dir = TempPath::CreateDir();
   TempPath f = TempPath::CreateFileIn(dir.path(), "x");
   FileDescriptor fd(open(f.path().c_str(), O_RDONLY));
-  ASSERT_THAT(linkat(fd.get(), "", AT_FDCWD, dir.Child("h").c_str(),
-                     AT_EMPTY_PATH),
-              SyscallSucceeds());
+  ASSERT_THAT(
+      linkat(fd.get(), "", AT_FDCWD, dir.Child("h").c_str(), AT_EMPTY_PATH),
+      SyscallSucceeds());
   EXPECT_THAT(access(dir.Child("h").c_str(), F_OK), SyscallSucceeds());
 }
 
 TEST(LinkatTest, InvalidFlagFailsEinval) {
   TempPath dir = TempPath::CreateDir();
   TempPath f = TempPath::CreateFileIn(dir.path());
-  EXPECT_THAT(linkat(AT_FDCWD, f.path().c_str(), AT_FDCWD,
-                     dir.Child("h").c_str(), 0x1),
-              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(
+      linkat(AT_FDCWD, f.path().c_str(), AT_FDCWD, dir.Child("h").c_str(), 0x1),
+      SyscallFailsWithErrno(EINVAL));
 }
 
 TEST(SymlinkTest, CreatesLinkWithTarget) {
   TempPath dir = TempPath::CreateDir();
-  ASSERT_THAT(symlink("some/target", dir.Child("l").c_str()), SyscallSucceeds());
+  ASSERT_THAT(symlink("some/target", dir.Child("l").c_str()),
+              SyscallSucceeds());
   char buf[64];
   ASSERT_THAT(readlink(dir.Child("l").c_str(), buf, sizeof(buf)),
               SyscallSucceedsWithValue(11));
@@ -117,7 +119,8 @@ TEST(SymlinkTest, ExistingFailsEexist) {
 
 TEST(SymlinkTest, EmptyTargetFailsEnoent) {
   TempPath dir = TempPath::CreateDir();
-  EXPECT_THAT(symlink("", dir.Child("l").c_str()), SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(symlink("", dir.Child("l").c_str()),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 TEST(SymlinkTest, TargetLongerThanPathMaxFailsEnametoolong) {
@@ -220,7 +223,8 @@ TEST(UnlinkatTest, RemoveDirFlagRemovesDirectory) {
   FileDescriptor dfd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY));
   ASSERT_THAT(mkdirat(dfd.get(), "d", 0755), SyscallSucceeds());
   ASSERT_THAT(unlinkat(dfd.get(), "d", AT_REMOVEDIR), SyscallSucceeds());
-  EXPECT_THAT(access(dir.Child("d").c_str(), F_OK), SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(access(dir.Child("d").c_str(), F_OK),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 TEST(UnlinkatTest, RemoveDirOnFileFailsEnotdir) {

@@ -88,7 +88,8 @@ TEST_F(LockTest, FlockConvertsSharedToExclusive) {
 
 TEST_F(LockTest, FlockInvalidOperationFailsEinval) {
   EXPECT_THAT(flock(fd_.get(), 0), SyscallFailsWithErrno(EINVAL));
-  EXPECT_THAT(flock(fd_.get(), LOCK_SH | LOCK_EX), SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(flock(fd_.get(), LOCK_SH | LOCK_EX),
+              SyscallFailsWithErrno(EINVAL));
 }
 
 TEST_F(LockTest, FlockBadFdFailsEbadf) {

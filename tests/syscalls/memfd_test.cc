@@ -60,7 +60,8 @@ TEST(MemfdTest, ProcFdLinkShowsName) {
 TEST(MemfdTest, MapSharedSeesWritesBothWays) {
   FileDescriptor fd(memfd_create("test", 0));
   ASSERT_THAT(ftruncate(fd.get(), 4096), SyscallSucceeds());
-  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  void* p =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   ASSERT_NE(p, MAP_FAILED);
   char* c = static_cast<char*>(p);
   ASSERT_THAT(pwrite(fd.get(), "abc", 3, 0), SyscallSucceeds());
@@ -90,8 +91,8 @@ TEST(MemfdTest, TwoSharedMappingsAreCoherent) {
 TEST(MemfdTest, MapPrivateDoesNotWriteBack) {
   FileDescriptor fd(memfd_create("test", 0));
   ASSERT_THAT(ftruncate(fd.get(), 4096), SyscallSucceeds());
-  char* p = static_cast<char*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
-                                    MAP_PRIVATE, fd.get(), 0));
+  char* p = static_cast<char*>(
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0));
   ASSERT_NE(p, MAP_FAILED);
   p[0] = 'P';
   char c = 1;
@@ -107,7 +108,8 @@ TEST(MemfdSealTest, NoSealsByDefaultWithAllowSealing) {
 
 TEST(MemfdSealTest, WithoutAllowSealingIsSealed) {
   FileDescriptor fd(memfd_create("test", 0));
-  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS), SyscallSucceedsWithValue(F_SEAL_SEAL));
+  EXPECT_THAT(fcntl(fd.get(), F_GET_SEALS),
+              SyscallSucceedsWithValue(F_SEAL_SEAL));
   EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE),
               SyscallFailsWithErrno(EPERM));
 }
@@ -117,13 +119,15 @@ TEST(MemfdSealTest, SealWritePreventsWrites) {
   ASSERT_THAT(write(fd.get(), "a", 1), SyscallSucceeds());
   ASSERT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE), SyscallSucceeds());
   EXPECT_THAT(write(fd.get(), "b", 1), SyscallFailsWithErrno(EPERM));
-  EXPECT_EQ(mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd.get(), 0), MAP_FAILED);
+  EXPECT_EQ(mmap(nullptr, 4096, PROT_WRITE, MAP_SHARED, fd.get(), 0),
+            MAP_FAILED);
 }
 
 TEST(MemfdSealTest, SealWriteFailsWithWritableMapping) {
   FileDescriptor fd(memfd_create("test", MFD_ALLOW_SEALING));
   ASSERT_THAT(ftruncate(fd.get(), 4096), SyscallSucceeds());
-  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  void* p =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   ASSERT_NE(p, MAP_FAILED);
   EXPECT_THAT(fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE),
               SyscallFailsWithErrno(EBUSY));

@@ -130,7 +130,8 @@ TEST(OpenTest, DirectoryFlagOnDirectorySucceeds) {
 
 TEST(OpenTest, DirectoryForWritingFailsEisdir) {
   TempPath dir = TempPath::CreateDir();
-  EXPECT_THAT(open(dir.path().c_str(), O_WRONLY), SyscallFailsWithErrno(EISDIR));
+  EXPECT_THAT(open(dir.path().c_str(), O_WRONLY),
+              SyscallFailsWithErrno(EISDIR));
   EXPECT_THAT(open(dir.path().c_str(), O_RDWR), SyscallFailsWithErrno(EISDIR));
 }
 
@@ -150,7 +151,8 @@ TEST(OpenTest, NofollowOnlyAppliesToLastComponent) {
               SyscallSucceeds());
   TempPath f = TempPath::CreateFileIn(sub.path());
   std::string base = f.path().substr(f.path().rfind('/') + 1);
-  FileDescriptor fd(open(dir.Child("l/" + base).c_str(), O_RDONLY | O_NOFOLLOW));
+  FileDescriptor fd(
+      open(dir.Child("l/" + base).c_str(), O_RDONLY | O_NOFOLLOW));
   EXPECT_THAT(fd.get(), SyscallSucceeds());
 }
 
@@ -210,7 +212,8 @@ TEST(OpenTest, ComponentOfNameMaxIsAllowed) {
 TEST(OpenTest, PathLongerThanPathMaxFailsEnametoolong) {
   std::string path;
   while (path.size() <= PATH_MAX) path += "/a";
-  EXPECT_THAT(open(path.c_str(), O_RDONLY), SyscallFailsWithErrno(ENAMETOOLONG));
+  EXPECT_THAT(open(path.c_str(), O_RDONLY),
+              SyscallFailsWithErrno(ENAMETOOLONG));
 }
 
 TEST(OpenTest, BadPathPointerFailsEfault) {
@@ -371,8 +374,8 @@ class Openat2Test : public ::testing::Test {
     dfd_.reset(open(dir_.path().c_str(), O_RDONLY | O_DIRECTORY));
     ASSERT_THAT(dfd_.get(), SyscallSucceeds());
     ASSERT_THAT(mkdir(dir_.Child("sub").c_str(), 0755), SyscallSucceeds());
-    FileDescriptor f(open(dir_.Child("sub/file").c_str(), O_CREAT | O_RDWR,
-                          0644));
+    FileDescriptor f(
+        open(dir_.Child("sub/file").c_str(), O_CREAT | O_RDWR, 0644));
     ASSERT_THAT(f.get(), SyscallSucceeds());
   }
   TempPath dir_;
@@ -385,8 +388,7 @@ TEST_F(Openat2Test, PlainOpenWorks) {
 }
 
 TEST_F(Openat2Test, CreatesWithMode) {
-  FileDescriptor fd(
-      Openat2(dfd_.get(), "created", O_CREAT | O_RDWR, 0, 0600));
+  FileDescriptor fd(Openat2(dfd_.get(), "created", O_CREAT | O_RDWR, 0, 0600));
   ASSERT_THAT(fd.get(), SyscallSucceeds());
   struct stat st;
   ASSERT_THAT(fstat(fd.get(), &st), SyscallSucceeds());
@@ -440,9 +442,8 @@ TEST_F(Openat2Test, BeneathRejectsAbsoluteSymlink) {
 
 TEST_F(Openat2Test, NoSymlinksRejectsAnySymlink) {
   ASSERT_THAT(symlink("sub", dir_.Child("link").c_str()), SyscallSucceeds());
-  EXPECT_THAT(
-      Openat2(dfd_.get(), "link/file", O_RDONLY, RESOLVE_NO_SYMLINKS),
-      SyscallFailsWithErrno(ELOOP));
+  EXPECT_THAT(Openat2(dfd_.get(), "link/file", O_RDONLY, RESOLVE_NO_SYMLINKS),
+              SyscallFailsWithErrno(ELOOP));
   FileDescriptor fd(
       Openat2(dfd_.get(), "sub/file", O_RDONLY, RESOLVE_NO_SYMLINKS));
   EXPECT_THAT(fd.get(), SyscallSucceeds());
@@ -477,8 +478,7 @@ TEST_F(Openat2Test, NoXdevRejectsMountCrossing) {
   EXPECT_THAT(Openat2(rfd.get(), "proc/self", O_RDONLY, RESOLVE_NO_XDEV),
               SyscallFailsWithErrno(EXDEV));
   // Within one mount it is fine.
-  FileDescriptor fd(
-      Openat2(dfd_.get(), "sub/file", O_RDONLY, RESOLVE_NO_XDEV));
+  FileDescriptor fd(Openat2(dfd_.get(), "sub/file", O_RDONLY, RESOLVE_NO_XDEV));
   EXPECT_THAT(fd.get(), SyscallSucceeds());
 }
 

@@ -25,10 +25,10 @@ mode_t ModeOf(const std::string& path) {
 // Cases that chown to or drop privileges to uid 65534 need root with that
 // id mapped (not so in Bazel's linux-sandbox: BUILD tags this test
 // no-sandbox).
-#define SKIP_UNLESS_ROOT()                                     \
-  do {                                                         \
-    std::string why_not = WhyNobodyIsUnavailable();            \
-    if (!why_not.empty()) GTEST_SKIP() << why_not;             \
+#define SKIP_UNLESS_ROOT()                          \
+  do {                                              \
+    std::string why_not = WhyNobodyIsUnavailable(); \
+    if (!why_not.empty()) GTEST_SKIP() << why_not;  \
   } while (0)
 
 TEST(ChmodTest, SetsPermissionBits) {
@@ -45,7 +45,8 @@ TEST(ChmodTest, SetsSpecialBits) {
 
 TEST(ChmodTest, MissingFailsEnoent) {
   TempPath dir = TempPath::CreateDir();
-  EXPECT_THAT(chmod(dir.Child("x").c_str(), 0644), SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(chmod(dir.Child("x").c_str(), 0644),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 TEST(ChmodTest, FollowsSymlink) {
@@ -89,15 +90,16 @@ TEST(FchmodatTest, SymlinkNofollowIsNotSupported) {
   // is glibc's emulation, which the Sentry sees as other syscalls.
   TempPath dir = TempPath::CreateDir();
   ASSERT_THAT(symlink("x", dir.Child("l").c_str()), SyscallSucceeds());
-  EXPECT_THAT(fchmodat(AT_FDCWD, dir.Child("l").c_str(), 0644,
-                       AT_SYMLINK_NOFOLLOW),
-              SyscallFailsWithErrno(EOPNOTSUPP));
+  EXPECT_THAT(
+      fchmodat(AT_FDCWD, dir.Child("l").c_str(), 0644, AT_SYMLINK_NOFOLLOW),
+      SyscallFailsWithErrno(EOPNOTSUPP));
 }
 
 TEST(ChownTest, RootCanGiveFileAway) {
   SKIP_UNLESS_ROOT();
   TempPath f = TempPath::CreateFile();
-  ASSERT_THAT(chown(f.path().c_str(), kNobodyUid, kNobodyGid), SyscallSucceeds());
+  ASSERT_THAT(chown(f.path().c_str(), kNobodyUid, kNobodyGid),
+              SyscallSucceeds());
   struct stat st;
   ASSERT_THAT(stat(f.path().c_str(), &st), SyscallSucceeds());
   EXPECT_EQ(st.st_uid, kNobodyUid);
@@ -117,7 +119,8 @@ TEST(ChownTest, MinusOneLeavesIdUnchanged) {
 TEST(ChownTest, ClearsSetuidOnNonRootOwnerChange) {
   SKIP_UNLESS_ROOT();
   TempPath f = TempPath::CreateFile("", 04755);
-  ASSERT_THAT(chown(f.path().c_str(), kNobodyUid, kNobodyGid), SyscallSucceeds());
+  ASSERT_THAT(chown(f.path().c_str(), kNobodyUid, kNobodyGid),
+              SyscallSucceeds());
   // chown(2): the set-user-ID bit is cleared when an executable's owner
   // changes (also for root, on Linux).
   EXPECT_EQ(ModeOf(f.path()) & S_ISUID, 0u);
@@ -188,7 +191,8 @@ TEST(AccessTest, ExistenceCheck) {
   TempPath f = TempPath::CreateFile();
   EXPECT_THAT(access(f.path().c_str(), F_OK), SyscallSucceeds());
   TempPath dir = TempPath::CreateDir();
-  EXPECT_THAT(access(dir.Child("x").c_str(), F_OK), SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(access(dir.Child("x").c_str(), F_OK),
+              SyscallFailsWithErrno(ENOENT));
 }
 
 TEST(AccessTest, InvalidModeFailsEinval) {
@@ -262,14 +266,14 @@ TEST(AccessTest, CreateInUnwritableDirectoryFailsEaccesFork) {
   SKIP_UNLESS_ROOT();
   TempPath dir = TempPath::CreateDir(0755);
   FileDescriptor dfd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY));
-  EXPECT_THAT(ForkAsNobodyAndWait([&]() -> int {
-                CHILD_EXPECT(openat(dfd.get(), "new", O_CREAT | O_RDWR, 0644) == -1);
-                CHILD_EXPECT(errno == EACCES);
-                CHILD_EXPECT(mkdirat(dfd.get(), "new", 0755) == -1 &&
-                             errno == EACCES);
-                return 0;
-              }),
-              ExitedWithCode(0));
+  EXPECT_THAT(
+      ForkAsNobodyAndWait([&]() -> int {
+        CHILD_EXPECT(openat(dfd.get(), "new", O_CREAT | O_RDWR, 0644) == -1);
+        CHILD_EXPECT(errno == EACCES);
+        CHILD_EXPECT(mkdirat(dfd.get(), "new", 0755) == -1 && errno == EACCES);
+        return 0;
+      }),
+      ExitedWithCode(0));
 }
 
 TEST(FaccessatTest, RelativeToDirfd) {
@@ -292,8 +296,9 @@ TEST(FaccessatTest, Faccessat2SymlinkNofollowChecksLink) {
   EXPECT_THAT(syscall(SYS_faccessat2, AT_FDCWD, dir.Child("l").c_str(), F_OK,
                       AT_SYMLINK_NOFOLLOW),
               SyscallSucceeds());
-  EXPECT_THAT(syscall(SYS_faccessat2, AT_FDCWD, dir.Child("l").c_str(), F_OK, 0),
-              SyscallFailsWithErrno(ENOENT));
+  EXPECT_THAT(
+      syscall(SYS_faccessat2, AT_FDCWD, dir.Child("l").c_str(), F_OK, 0),
+      SyscallFailsWithErrno(ENOENT));
 }
 
 TEST(FaccessatTest, Faccessat2EmptyPath) {
@@ -331,18 +336,19 @@ TEST(StickyTest, OthersCannotDeleteInStickyDirFork) {
   TempPath f = TempPath::CreateFileIn(dir.path(), "", 0666);
   FileDescriptor dfd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY));
   std::string name = Base(f);
-  EXPECT_THAT(ForkAsNobodyAndWait([&]() -> int {
-                int d = dfd.get();
-                CHILD_EXPECT(unlinkat(d, name.c_str(), 0) == -1 && errno == EPERM);
-                CHILD_EXPECT(renameat(d, name.c_str(), d, "renamed") == -1 &&
-                             errno == EPERM);
-                // Writing the world-writable file itself is still allowed.
-                int fd = openat(d, name.c_str(), O_WRONLY);
-                CHILD_EXPECT(fd >= 0);
-                close(fd);
-                return 0;
-              }),
-              ExitedWithCode(0));
+  EXPECT_THAT(
+      ForkAsNobodyAndWait([&]() -> int {
+        int d = dfd.get();
+        CHILD_EXPECT(unlinkat(d, name.c_str(), 0) == -1 && errno == EPERM);
+        CHILD_EXPECT(renameat(d, name.c_str(), d, "renamed") == -1 &&
+                     errno == EPERM);
+        // Writing the world-writable file itself is still allowed.
+        int fd = openat(d, name.c_str(), O_WRONLY);
+        CHILD_EXPECT(fd >= 0);
+        close(fd);
+        return 0;
+      }),
+      ExitedWithCode(0));
   EXPECT_THAT(access(f.path().c_str(), F_OK), SyscallSucceeds());
 }
 

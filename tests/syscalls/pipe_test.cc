@@ -136,7 +136,8 @@ TEST(PipeTest, WriteWithoutReaderRaisesSigpipeBlockedPending) {
   ASSERT_THAT(sigpending(&pending), SyscallSucceeds());
   EXPECT_TRUE(sigismember(&pending, SIGPIPE));
   struct timespec zero = {0, 0};
-  EXPECT_THAT(sigtimedwait(&set, nullptr, &zero), SyscallSucceedsWithValue(SIGPIPE));
+  EXPECT_THAT(sigtimedwait(&set, nullptr, &zero),
+              SyscallSucceedsWithValue(SIGPIPE));
   ASSERT_THAT(sigprocmask(SIG_SETMASK, &old, nullptr), SyscallSucceeds());
 }
 
@@ -191,13 +192,15 @@ TEST(PipeTest, SetPipeSizeBelowContentsFailsEbusy) {
   Pipe p = MakePipe();
   std::vector<char> data(8192, 'd');
   ASSERT_THAT(write(p.w.get(), data.data(), data.size()), SyscallSucceeds());
-  EXPECT_THAT(fcntl(p.w.get(), F_SETPIPE_SZ, 4096), SyscallFailsWithErrno(EBUSY));
+  EXPECT_THAT(fcntl(p.w.get(), F_SETPIPE_SZ, 4096),
+              SyscallFailsWithErrno(EBUSY));
 }
 
 TEST(PipeTest, SetPipeSizeOnFileFailsEbadf) {
   TempPath f = TempPath::CreateFile();
   FileDescriptor fd(open(f.path().c_str(), O_RDWR));
-  EXPECT_THAT(fcntl(fd.get(), F_SETPIPE_SZ, 4096), SyscallFailsWithErrno(EBADF));
+  EXPECT_THAT(fcntl(fd.get(), F_SETPIPE_SZ, 4096),
+              SyscallFailsWithErrno(EBADF));
 }
 
 TEST(PipeTest, FionreadCountsUnreadBytes) {

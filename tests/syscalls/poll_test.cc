@@ -101,16 +101,14 @@ TEST(PollTest, ZeroFdsSleeps) {
 
 TEST(PollTest, BadArrayFailsEfault) {
   // Raw syscall: GCC rejects the bad pointer at compile time otherwise.
-  EXPECT_THAT(syscall(SYS_poll, 1, 1, 0),
-              SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(syscall(SYS_poll, 1, 1, 0), SyscallFailsWithErrno(EFAULT));
 }
 
 TEST(PollTest, CountsReadyDescriptorsNotEvents) {
   Pipe a = MakePipe(), b = MakePipe();
   ASSERT_THAT(write(a.w.get(), "x", 1), SyscallSucceeds());
-  struct pollfd pfds[3] = {{a.r.get(), POLLIN, 0},
-                           {b.r.get(), POLLIN, 0},
-                           {a.w.get(), POLLOUT, 0}};
+  struct pollfd pfds[3] = {
+      {a.r.get(), POLLIN, 0}, {b.r.get(), POLLIN, 0}, {a.w.get(), POLLOUT, 0}};
   EXPECT_THAT(poll(pfds, 3, 0), SyscallSucceedsWithValue(2));
   EXPECT_EQ(pfds[1].revents, 0);
 }

@@ -65,7 +65,8 @@ TEST_F(ReadTest, BadFdFailsEbadf) {
 }
 
 TEST_F(ReadTest, BadBufferFailsEfault) {
-  EXPECT_THAT(read(fd_.get(), UnmappedPage(), 4), SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(read(fd_.get(), UnmappedPage(), 4),
+              SyscallFailsWithErrno(EFAULT));
 }
 
 TEST_F(ReadTest, ReadOnlyMemoryBufferFailsEfault) {
@@ -108,7 +109,8 @@ TEST_F(WriteTest, BadFdFailsEbadf) {
 }
 
 TEST_F(WriteTest, BadBufferFailsEfault) {
-  EXPECT_THAT(write(fd_.get(), UnmappedPage(), 4), SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(write(fd_.get(), UnmappedPage(), 4),
+              SyscallFailsWithErrno(EFAULT));
 }
 
 using PreadPwriteTest = FileFixture;

@@ -228,9 +228,9 @@ TEST_F(RenameTest, Renameat2NoreplaceWithExchangeFailsEinval) {
 
 TEST_F(RenameTest, Renameat2UnknownFlagFailsEinval) {
   MakeFile("a");
-  EXPECT_THAT(renameat2(AT_FDCWD, P("a").c_str(), AT_FDCWD, P("b").c_str(),
-                        1U << 20),
-              SyscallFailsWithErrno(EINVAL));
+  EXPECT_THAT(
+      renameat2(AT_FDCWD, P("a").c_str(), AT_FDCWD, P("b").c_str(), 1U << 20),
+      SyscallFailsWithErrno(EINVAL));
 }
 
 }  // namespace

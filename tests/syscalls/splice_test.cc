@@ -93,7 +93,9 @@ TEST_F(SpliceTest, SpliceWithOffsets) {
   ASSERT_THAT(splice(p.r.get(), nullptr, dst_.get(), &out_off, 2, 0),
               SyscallSucceedsWithValue(2));
   EXPECT_EQ(out_off, 4);
-  EXPECT_EQ(DstContents(), std::string("\0\0" "34", 4));
+  EXPECT_EQ(DstContents(), std::string("\0\0"
+                                       "34",
+                                       4));
 }
 
 TEST_F(SpliceTest, SpliceNeedsAPipe) {
@@ -110,9 +112,9 @@ TEST_F(SpliceTest, SpliceOffsetOnPipeFailsEspipe) {
 
 TEST_F(SpliceTest, SpliceEmptyNonblockingPipeFailsEagain) {
   Pipe p = MakePipe(O_NONBLOCK);
-  EXPECT_THAT(splice(p.r.get(), nullptr, dst_.get(), nullptr, 5,
-                     SPLICE_F_NONBLOCK),
-              SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(
+      splice(p.r.get(), nullptr, dst_.get(), nullptr, 5, SPLICE_F_NONBLOCK),
+      SyscallFailsWithErrno(EAGAIN));
 }
 
 TEST_F(SpliceTest, SplicePipeToPipe) {
@@ -159,7 +161,9 @@ TEST_F(SpliceTest, CopyFileRangeWithOffsets) {
               SyscallSucceedsWithValue(3));
   EXPECT_EQ(in, 8);
   EXPECT_EQ(out, 4);
-  EXPECT_EQ(DstContents(), std::string("\0" "567", 4));
+  EXPECT_EQ(DstContents(), std::string("\0"
+                                       "567",
+                                       4));
 }
 
 TEST_F(SpliceTest, CopyFileRangeAtEofReturnsZero) {

@@ -151,9 +151,9 @@ TEST(FstatatTest, SymlinkNofollow) {
   TempPath dir = TempPath::CreateDir();
   ASSERT_THAT(symlink("/", dir.Child("l").c_str()), SyscallSucceeds());
   struct stat st;
-  ASSERT_THAT(fstatat(AT_FDCWD, dir.Child("l").c_str(), &st,
-                      AT_SYMLINK_NOFOLLOW),
-              SyscallSucceeds());
+  ASSERT_THAT(
+      fstatat(AT_FDCWD, dir.Child("l").c_str(), &st, AT_SYMLINK_NOFOLLOW),
+      SyscallSucceeds());
   EXPECT_TRUE(S_ISLNK(st.st_mode));
   ASSERT_THAT(fstatat(AT_FDCWD, dir.Child("l").c_str(), &st, 0),
               SyscallSucceeds());

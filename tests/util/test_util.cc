@@ -130,7 +130,8 @@ int RemoveOne(const char* path, const struct stat* /*st*/, int type,
 // permission so that removal also works when not running as root.
 int MakeRemovable(const char* path, const struct stat* st, int type,
                   struct FTW* /*ftw*/) {
-  if (type == FTW_D || type == FTW_DNR) chmod(path, (st->st_mode & 07777) | 0700);
+  if (type == FTW_D || type == FTW_DNR)
+    chmod(path, (st->st_mode & 07777) | 0700);
   return 0;
 }
 
@@ -205,7 +206,8 @@ int ForkAndWait(const std::function<int()>& fn, int timeout_seconds) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   int status = 0;
-  for (long sleep_us = 100;; sleep_us = sleep_us < 20000 ? sleep_us * 2 : sleep_us) {
+  for (long sleep_us = 100;;
+       sleep_us = sleep_us < 20000 ? sleep_us * 2 : sleep_us) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
     if (r < 0 && errno != EINTR) {
@@ -218,8 +220,8 @@ int ForkAndWait(const std::function<int()>& fn, int timeout_seconds) {
       kill(pid, SIGKILL);
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      ADD_FAILURE() << "child " << pid << " timed out after "
-                    << timeout_seconds << " s and was killed";
+      ADD_FAILURE() << "child " << pid << " timed out after " << timeout_seconds
+                    << " s and was killed";
       return status;
     }
     usleep(static_cast<useconds_t>(sleep_us));
@@ -256,7 +258,8 @@ bool IdMapped(const std::string& map, unsigned long id) {
   unsigned long inside, outside, count;
   const char* p = map.c_str();
   int consumed;
-  while (sscanf(p, "%lu %lu %lu%n", &inside, &outside, &count, &consumed) == 3) {
+  while (sscanf(p, "%lu %lu %lu%n", &inside, &outside, &count, &consumed) ==
+         3) {
     if (id >= inside && id - inside < count) return true;
     p += consumed;
   }

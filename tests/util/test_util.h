@@ -127,15 +127,15 @@ std::string DescribeWaitStatus(int status);
 // In a ForkAndWait child (a function returning int): when `cond` is false,
 // prints it with errno to stderr and returns the line number as the exit
 // code, so the parent's failure message points at the line.
-#define CHILD_EXPECT(cond)                                                  \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      int child_expect_errno_ = errno;                                      \
-      fprintf(stderr, "%s:%d: CHILD_EXPECT(%s) failed (errno %d: %s)\n",    \
-              __FILE__, __LINE__, #cond, child_expect_errno_,               \
-              strerror(child_expect_errno_));                               \
-      return __LINE__ % 255 + 1;                                            \
-    }                                                                       \
+#define CHILD_EXPECT(cond)                                               \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      int child_expect_errno_ = errno;                                   \
+      fprintf(stderr, "%s:%d: CHILD_EXPECT(%s) failed (errno %d: %s)\n", \
+              __FILE__, __LINE__, #cond, child_expect_errno_,            \
+              strerror(child_expect_errno_));                            \
+      return __LINE__ % 255 + 1;                                         \
+    }                                                                    \
   } while (0)
 
 // Matches a wait status of a normal exit with `code`.
@@ -217,8 +217,7 @@ class SyscallResultMatcher {
 }  // namespace internal
 
 // The call succeeded (did not return -1).
-::testing::PolymorphicMatcher<internal::SyscallResultMatcher>
-SyscallSucceeds();
+::testing::PolymorphicMatcher<internal::SyscallResultMatcher> SyscallSucceeds();
 
 // The call succeeded and returned a value matching `m` (a value or a
 // matcher, e.g. Gt(0)).
@@ -227,8 +226,7 @@ template <typename M>
 SyscallSucceedsWithValue(M m) {
   return ::testing::MakePolymorphicMatcher(internal::SyscallResultMatcher(
       internal::SyscallResultMatcher::Kind::kSucceeds,
-      ::testing::MatcherCast<long long>(m),
-      ::testing::_));
+      ::testing::MatcherCast<long long>(m), ::testing::_));
 }
 
 // The call failed (returned -1), with any errno.
