@@ -193,6 +193,10 @@ ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name);
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags);
 
+// sys_futex.cc
+ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
+                        UserAddr timeout, UserAddr uaddr2, uint32_t val3);
+
 }  // namespace sentry::syscalls
 
 #endif  // SYSCALLS_HANDLERS_H_

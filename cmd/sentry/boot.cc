@@ -13,76 +13,29 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmd/sentry/commands.h"
+#include "cmd/sentry/mounts.h"
 #include "platform/platforms.h"
 #include "sentry/base/log.h"
-#include "sentry/fs/tmpfs.h"
+#include "sentry/kernel/exec.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/memory_manager.h"
+#include "sentry/vfs/vfs.h"
 #include "syscalls/table.h"
 
 extern char** environ;
 
 namespace sentry::cmd {
 namespace {
-
-// The program file, mapped read-only for the loader.
-class ProgramImage {
- public:
-  ~ProgramImage() {
-    if (data_ != nullptr) munmap(data_, size_);
-  }
-  // Returns an exit code and prints one line on failure, 0 on success.
-  int Open(const std::string& path) {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-      int err = errno;
-      PrintError(absl::StrCat(path, ": ", strerror(err)));
-      return err == ENOENT || err == ENOTDIR ? kExitNotFound
-                                             : kExitCannotExecute;
-    }
-    struct stat st;
-    if (fstat(fd.get(), &st) != 0) {
-      PrintError(absl::StrCat(path, ": ", strerror(errno)));
-      return kExitCannotExecute;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      PrintError(path + ": is a directory");
-      return kExitCannotExecute;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      PrintError(path + ": not a regular file");
-      return kExitCannotExecute;
-    }
-    if (access(path.c_str(), X_OK) != 0) {
-      PrintError(path + ": permission denied (not executable)");
-      return kExitCannotExecute;
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-      if (p == MAP_FAILED) {
-        PrintError(absl::StrCat(path, ": ", strerror(errno)));
-        return kExitCannotExecute;
-      }
-      data_ = static_cast<uint8_t*>(p);
-    }
-    return 0;
-  }
-  std::span<const uint8_t> bytes() const { return {data_, size_}; }
-
- private:
-  uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 std::string DescribeDeath(const std::string& program,
                           const kernel::ExitStatus& st) {
@@ -126,9 +79,6 @@ int BootCommand(const std::vector<std::string>& args) {
   for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
   pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
 
-  ProgramImage image;
-  if (int rc = image.Open(path); rc != 0) return rc;
-
   absl::StatusOr<std::unique_ptr<mm::MemoryFile>> memory =
       mm::MemoryFile::Create();
   if (!memory.ok()) {
@@ -162,47 +112,27 @@ int BootCommand(const std::vector<std::string>& args) {
       kernel.memory(), **as, kernel.platform().MinUserAddress(),
       kernel.platform().MaxUserAddress());
 
-  loader::ExecArgs exec;
-  exec.argv = guest_argv;
-  for (char** e = environ; *e != nullptr; ++e) exec.envp.emplace_back(*e);
-  exec.execfn = path;
-  exec.uid = getuid();
-  exec.euid = geteuid();
-  exec.gid = getgid();
-  exec.egid = getegid();
-  struct rlimit stack;
-  if (getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY) {
-    exec.stack_size = stack.rlim_cur;
+  if (absl::Status st = BuildMountNamespace(kernel, flags); !st.ok()) {
+    PrintError(std::string(st.message()));
+    return kExitInternalError;
   }
-  absl::StatusOr<loader::LoadedProgram> loaded =
-      loader::LoadProgram(*mm, image.bytes(), exec);
-  if (!loaded.ok()) {
-    PrintError(absl::StrCat(path, ": ", loaded.status().message()));
-    return absl::IsInternal(loaded.status()) ? kExitInternalError
-                                             : kExitCannotExecute;
-  }
-
-  // The root file system: an empty tmpfs until the Gofer-backed overlay
-  // is wired in.
-  std::shared_ptr<fs::Tmpfs> rootfs =
-      fs::Tmpfs::Create(kernel.memory(), fs::TmpfsOptions{});
-  auto root_mount = std::make_shared<vfs::Mount>(
-      "tmpfs", "none", std::make_shared<vfs::Dentry>(rootfs->MakeRoot()),
-      vfs::MountFlags{});
-  kernel.set_mounts(std::make_unique<vfs::MountNamespace>(root_mount));
 
   kernel::Task task(kernel, std::move(*as), std::move(mm));
+  task.creds() = {.ruid = getuid(),
+                  .euid = geteuid(),
+                  .suid = geteuid(),
+                  .rgid = getgid(),
+                  .egid = getegid(),
+                  .sgid = getegid(),
+                  .groups = {}};
   task.fs().root = kernel.mounts()->root();
   task.fs().cwd = task.fs().root;
-  task.regs().rip = loaded->entry;
-  task.regs().rsp = loaded->stack_pointer;
-  task.creds() = {.ruid = exec.uid,
-                  .euid = exec.euid,
-                  .suid = exec.euid,
-                  .rgid = exec.gid,
-                  .egid = exec.egid,
-                  .sgid = exec.egid,
-                  .groups = {}};
+  // The caller's working directory, if the guest can see it.
+  if (ErrnoOr<vfs::Path> cwd =
+          vfs::Lookup(task.resolver(), task.fs().root, flags.cwd, vfs::kFollow);
+      cwd.ok() && S_ISDIR(cwd->inode().Type())) {
+    task.fs().cwd = *cwd;
+  }
   for (int fd = 0; fd < 3; ++fd) {
     if (fcntl(fd, F_GETFD) < 0) continue;  // not open: not the guest's either
     absl::StatusOr<std::shared_ptr<kernel::HostFile>> file =
@@ -215,6 +145,21 @@ int BootCommand(const std::vector<std::string>& args) {
                                RLIM_INFINITY);
   }
 
+  std::vector<std::string> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.emplace_back(*e);
+  std::variant<kernel::ExecResult, kernel::ExecFailure> loaded =
+      kernel::LoadExecutable(task, path, guest_argv, envp);
+  if (auto* f = std::get_if<kernel::ExecFailure>(&loaded)) {
+    PrintError(f->message);
+    return f->errno_value == ENOENT || f->errno_value == ENOTDIR
+               ? kExitNotFound
+               : kExitCannotExecute;
+  }
+  kernel::ExecResult& exec = std::get<kernel::ExecResult>(loaded);
+  task.regs().rip = exec.program.entry;
+  task.regs().rsp = exec.program.stack_pointer;
+  task.executable() = exec.executable;
+
   std::thread([&task, forwarded] {
     for (;;) {
       int sig = sigwaitinfo(&forwarded, nullptr);
@@ -222,8 +167,8 @@ int BootCommand(const std::vector<std::string>& args) {
     }
   }).detach();
 
-  SENTRY_LOG(kInfo, "starting %s: entry %#x sp %#x", path, loaded->entry,
-             loaded->stack_pointer);
+  SENTRY_LOG(kInfo, "starting %s: entry %#x sp %#x", path, exec.program.entry,
+             exec.program.stack_pointer);
   kernel::ExitStatus status = task.Run();
   if (status.signal != 0) {
     SENTRY_LOG(kInfo, "guest killed by signal %d", status.signal);

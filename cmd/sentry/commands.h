@@ -26,11 +26,34 @@ struct SandboxFlags {
   std::string platform = "ptrace";
   bool strace = false;
   std::string debug_log;
+  // Where the root's changes go: "memory" (an overlay upper layer in
+  // sandbox memory, gone at exit), "dir:PATH" (an upper layer in a host
+  // directory, kept), or "none" (the root is read-only).
+  std::string overlay = "memory";
+  // --volume HOST:GUEST[:ro], bind mounts of host directories.
+  std::vector<std::string> volumes;
+
+  // Internal flags from `run` to `boot`: the Gofer connections and the
+  // guest's working directory.
+  int root_fd = -1;
+  int upper_fd = -1;
+  std::vector<std::string> mount_fds;  // GUEST:FD:ro|rw
+  std::string cwd = "/";
 };
+
+// One parsed --volume.
+struct Volume {
+  std::string host;
+  std::string guest;
+  bool read_only = false;
+};
+// Parses HOST:GUEST[:ro|rw]; false after printing one line if malformed.
+bool ParseVolume(const std::string& spec, Volume& out);
 
 int RunCommand(const std::vector<std::string>& args);
 int BootCommand(const std::vector<std::string>& args);
 int SyscallsCommand(const std::vector<std::string>& args);
+int GoferCommand(const std::vector<std::string>& args);
 
 // Parses the leading --flags of `args` into `flags`, stopping at the first
 // non-flag or after "--". Returns the index of the first remaining argument,

@@ -21,7 +21,6 @@ using vfs::SetAttrRequest;
 
 struct GoferFs {
   std::shared_ptr<gofer::Client> client;
-  dev_t dev;
   bool read_only;
 };
 
@@ -30,9 +29,7 @@ using SharedFd = std::shared_ptr<UniqueFd>;
 class GoferInode : public Inode {
  public:
   GoferInode(std::shared_ptr<GoferFs> fs, const gofer::NodeInfo& info)
-      : fs_(std::move(fs)), handle_(info.handle), stat_(info.st) {
-    stat_.st_dev = fs_->dev;
-  }
+      : fs_(std::move(fs)), handle_(info.handle), stat_(info.st) {}
   ~GoferInode() override { fs_->client->Close(handle_); }
 
   GoferFs& fs() { return *fs_; }
@@ -49,7 +46,6 @@ class GoferInode : public Inode {
     } else {
       SENTRY_ASSIGN_OR_RETURN(st, fs_->client->Stat(handle_));
     }
-    st.st_dev = fs_->dev;
     absl::MutexLock l(&mu_);
     stat_ = st;
     return st;
@@ -81,8 +77,8 @@ class GoferInode : public Inode {
     SharedFd& slot = write ? rw_fd_ : ro_fd_;
     if (slot) return slot;
     if (write && fs_->read_only) return Errno(EROFS);
-    SENTRY_ASSIGN_OR_RETURN(UniqueFd fd,
-                            fs_->client->Open(handle_, write ? O_RDWR : O_RDONLY));
+    SENTRY_ASSIGN_OR_RETURN(
+        UniqueFd fd, fs_->client->Open(handle_, write ? O_RDWR : O_RDONLY));
     slot = std::make_shared<UniqueFd>(std::move(fd));
     return slot;
   }
@@ -93,7 +89,8 @@ class GoferInode : public Inode {
 
   ErrnoOr<size_t> ReadData(std::span<uint8_t> dst, uint64_t off) override {
     SENTRY_ASSIGN_OR_RETURN(SharedFd fd, HostFd(false));
-    ssize_t n = pread(fd->get(), dst.data(), dst.size(), static_cast<off_t>(off));
+    ssize_t n =
+        pread(fd->get(), dst.data(), dst.size(), static_cast<off_t>(off));
     if (n < 0) return Errno(errno);
     return static_cast<size_t>(n);
   }
@@ -267,7 +264,8 @@ ErrnoOr<std::shared_ptr<FileDescription>> GoferInode::Open(int flags) {
           std::make_shared<GoferFile>(flags, self, std::move(fd)));
     }
     case S_IFDIR:
-      return std::shared_ptr<FileDescription>(std::make_shared<GoferDir>(flags));
+      return std::shared_ptr<FileDescription>(
+          std::make_shared<GoferDir>(flags));
     case S_IFCHR:
       // A device node in the host tree opens the Sentry's own driver for
       // that number, never the host device.
@@ -282,8 +280,7 @@ ErrnoOr<std::shared_ptr<FileDescription>> GoferInode::Open(int flags) {
 ErrnoOr<std::shared_ptr<Inode>> MakeGoferRoot(
     std::shared_ptr<gofer::Client> client, bool read_only) {
   SENTRY_ASSIGN_OR_RETURN(gofer::NodeInfo root, client->Attach());
-  auto fs = std::make_shared<GoferFs>(
-      GoferFs{std::move(client), NewAnonymousDev(), read_only});
+  auto fs = std::make_shared<GoferFs>(GoferFs{std::move(client), read_only});
   return std::shared_ptr<Inode>(std::make_shared<GoferInode>(fs, root));
 }
 

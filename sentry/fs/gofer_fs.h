@@ -3,9 +3,8 @@
 // a time by handle; file data is read and written on host FDs the Gofer
 // donates, the one kind of host I/O the Sentry does for a guest.
 //
-// The Sentry presents its own device number for the mount (host device
-// numbers are not shown to the guest) and keeps host inode numbers, which
-// hard links and tools like find rely on.
+// Device and inode numbers are the host's, as a bind mount on Linux shows
+// them: hard links, find's loop detection and `stat` output rely on them.
 //
 // Lock order: GoferInode::mu_ is a leaf (Gofer round trips happen without
 // it held, except for opening the shared host FDs).

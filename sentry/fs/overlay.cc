@@ -24,13 +24,10 @@ using vfs::SetAttrRequest;
 
 constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
 constexpr char kOverlayXattrPrefix[] = "trusted.overlay.";
-// Upper-only objects get inode numbers far from the lower layer's.
-constexpr uint64_t kUpperInoBase = uint64_t{1} << 40;
 constexpr size_t kCopyChunk = 1 << 20;
 
 struct Overlay {
   absl::Mutex mu;
-  dev_t dev = NewAnonymousDev();
 };
 
 bool IsWhiteout(Inode& i) {
@@ -132,8 +129,7 @@ class OverlayInode : public Inode {
   ErrnoOr<std::shared_ptr<Inode>> Symlink(const std::string& name,
                                           const std::string& target,
                                           const NewNode& n) override {
-    return Create(name,
-                  [&](Inode& up) { return up.Symlink(name, target, n); });
+    return Create(name, [&](Inode& up) { return up.Symlink(name, target, n); });
   }
 
   ErrnoOr<void> Link(const std::string& name,
@@ -191,7 +187,8 @@ class OverlayInode : public Inode {
       SENTRY_ASSIGN_OR_RETURN(std::vector<DirEntry> entries,
                               (*dst)->ReadDirLocked());
       if (!entries.empty()) return Errno(ENOTEMPTY);
-      if ((*dst)->upper_) SENTRY_RETURN_IF_ERRNO((*dst)->ClearWhiteoutsLocked());
+      if ((*dst)->upper_)
+        SENTRY_RETURN_IF_ERRNO((*dst)->ClearWhiteoutsLocked());
     }
     SENTRY_RETURN_IF_ERRNO(src->CopyUpLocked());
     SENTRY_RETURN_IF_ERRNO(CopyUpLocked());
@@ -203,8 +200,7 @@ class OverlayInode : public Inode {
     if (dst.ok() && (*dst)->upper_ == nullptr) {
       // The target exists only below: the moved object covers it.
     }
-    SENTRY_RETURN_IF_ERRNO(upper_->Rename(old_name, *new_dir->upper_,
-                                          new_name,
+    SENTRY_RETURN_IF_ERRNO(upper_->Rename(old_name, *new_dir->upper_, new_name,
                                           flags & ~RENAME_NOREPLACE));
     bool src_lower = src->lower_ != nullptr;
     if (src_lower) {
@@ -218,8 +214,8 @@ class OverlayInode : public Inode {
     std::shared_ptr<OverlayInode> replaced = dst.ok() ? *dst : nullptr;
     children_.erase(old_name);
     new_dir->children_.erase(new_name);
-    src->parent_ = std::static_pointer_cast<OverlayInode>(
-        new_dir->shared_from_this());
+    src->parent_ =
+        std::static_pointer_cast<OverlayInode>(new_dir->shared_from_this());
     src->name_ = new_name;
     src->lower_ = nullptr;  // the lower object stayed at the old name
     new_dir->children_[new_name] = src;
@@ -257,8 +253,7 @@ class OverlayInode : public Inode {
   }
   ErrnoOr<std::vector<std::string>> ListXattr() override {
     absl::MutexLock l(&ov_->mu);
-    SENTRY_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                            Top().ListXattr());
+    SENTRY_ASSIGN_OR_RETURN(std::vector<std::string> names, Top().ListXattr());
     std::erase_if(names, IsOverlayXattr);
     return names;
   }
@@ -278,14 +273,27 @@ class OverlayInode : public Inode {
   }
 
   ErrnoOr<struct stat> StatLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ov_->mu) {
+    // As Linux's overlayfs without xino: an object that exists below keeps
+    // the lower device and inode numbers (stable across copy-up, so tools
+    // comparing st_dev/st_ino are not confused), upper-only objects show
+    // the upper file system's.
     SENTRY_ASSIGN_OR_RETURN(struct stat st, Top().Stat());
-    st.st_dev = ov_->dev;
     if (lower_) {
       if (upper_) {
-        if (auto low = lower_->Stat(); low.ok()) st.st_ino = low->st_ino;
+        if (auto low = lower_->Stat(); low.ok()) {
+          st.st_dev = low->st_dev;
+          st.st_ino = low->st_ino;
+          if (S_ISDIR(st.st_mode)) {
+            // A merged directory looks like the lower one in size and link
+            // count (the upper copy is an empty tmpfs directory); mode,
+            // owner and times are the upper's, which copy-up set from it.
+            st.st_nlink = low->st_nlink;
+            st.st_size = low->st_size;
+            st.st_blocks = low->st_blocks;
+            st.st_blksize = low->st_blksize;
+          }
+        }
       }
-    } else {
-      st.st_ino += kUpperInoBase;
     }
     return st;
   }
@@ -310,8 +318,7 @@ class OverlayInode : public Inode {
       }
       opaque = IsOpaque(*upper_);
     }
-    if (lower_ && !opaque &&
-        (!up || (S_ISDIR(up->Type()) && !IsOpaque(*up)))) {
+    if (lower_ && !opaque && (!up || (S_ISDIR(up->Type()) && !IsOpaque(*up)))) {
       ErrnoOr<std::shared_ptr<Inode>> r = lower_->Lookup(name);
       if (r.ok()) {
         if (!up || S_ISDIR((*r)->Type())) low = *r;
@@ -330,11 +337,15 @@ class OverlayInode : public Inode {
   ErrnoOr<std::vector<DirEntry>> ReadDirLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(ov_->mu) {
     if (!S_ISDIR(TypeLocked())) return Errno(ENOTDIR);
-    std::map<std::string, DirEntry> lower_entries;
+    // Upper entries first, then lower ones in the lower layer's own order
+    // (as overlayfs lists a merged directory), so an untouched directory
+    // lists exactly as on the host.
+    std::vector<DirEntry> lower_entries;
+    std::map<std::string, uint64_t> lower_ino;
     bool opaque = upper_ && IsOpaque(*upper_);
     if (lower_ && !opaque) {
-      SENTRY_ASSIGN_OR_RETURN(std::vector<DirEntry> low, lower_->ReadDir());
-      for (auto& e : low) lower_entries.emplace(e.name, e);
+      SENTRY_ASSIGN_OR_RETURN(lower_entries, lower_->ReadDir());
+      for (const auto& e : lower_entries) lower_ino[e.name] = e.ino;
     }
     std::vector<DirEntry> out;
     std::set<std::string> hidden;
@@ -348,18 +359,14 @@ class OverlayInode : public Inode {
             continue;
           }
         }
-        auto low = lower_entries.find(e.name);
-        if (low != lower_entries.end()) {
-          e.ino = low->second.ino;
-        } else {
-          e.ino += kUpperInoBase;
-        }
+        auto low = lower_ino.find(e.name);
+        if (low != lower_ino.end()) e.ino = low->second;
         hidden.insert(e.name);
         out.push_back(std::move(e));
       }
     }
-    for (auto& [name, e] : lower_entries) {
-      if (!hidden.count(name)) out.push_back(std::move(e));
+    for (auto& e : lower_entries) {
+      if (!hidden.count(e.name)) out.push_back(std::move(e));
     }
     return out;
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "platform/platform.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/dentry.h"
 
@@ -47,6 +48,8 @@ class Kernel {
     mounts_ = std::move(ns);
   }
 
+  FutexTable& futexes() { return futexes_; }
+
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
@@ -56,6 +59,7 @@ class Kernel {
   std::unique_ptr<platform::Platform> platform_;
   SyscallDispatcher dispatcher_;
   std::unique_ptr<vfs::MountNamespace> mounts_;
+  FutexTable futexes_;
   uint64_t boot_time_ns_ = 0;
 };
 

@@ -41,7 +41,8 @@ absl::Status NoMemory(absl::string_view what) {
 }
 
 absl::Status LoadSegments(mm::MemoryManager& mm, const ElfInfo& elf,
-                          std::span<const uint8_t> file, uint64_t bias) {
+                          std::span<const uint8_t> file, uint64_t bias,
+                          const std::string& name) {
   uint64_t mapped_end = 0;
   for (const ElfSegment& seg : elf.loads) {
     uint64_t start = PageDown(bias + seg.vaddr);
@@ -55,6 +56,7 @@ absl::Status LoadSegments(mm::MemoryManager& mm, const ElfInfo& elf,
       req.length = end - start;
       req.prot = seg.prot;
       req.fixed = true;
+      req.name = name;
       if (!mm.Map(req).ok()) return NoMemory("mapping a segment");
       mapped_end = end;
     }
@@ -144,6 +146,46 @@ absl::StatusOr<uint64_t> BuildStack(
   return sp;
 }
 
+// Loads the interpreter `path` (which must be a static-PIE-like ET_DYN
+// without an interpreter of its own) at a free, random address; returns
+// its base and sets `entry` to its entry point.
+absl::StatusOr<uint64_t> LoadInterpreter(mm::MemoryManager& mm,
+                                         const std::string& path,
+                                         const ExecArgs& args,
+                                         uint64_t& entry) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = args.read_interpreter(path);
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat("interpreter ", path, ": ", bytes.status().message()));
+  }
+  absl::StatusOr<ElfInfo> interp = ParseElf(*bytes);
+  if (!interp.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("interpreter ", path, ": ", interp.status().message()));
+  }
+  if (interp->interpreter || !interp->position_independent) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("interpreter ", path,
+                     " is not a position-independent "
+                     "static object"));
+  }
+  uint64_t span = PageUp(interp->max_vaddr()) - PageDown(interp->min_vaddr());
+  // Reserve the whole span, so segments keep their relative layout and the
+  // holes between them stay inaccessible.
+  mm::MmapRequest reserve;
+  reserve.length = span;
+  reserve.prot = PROT_NONE;
+  ErrnoOr<uint64_t> at = mm.Map(reserve);
+  if (!at.ok()) return NoMemory("the interpreter");
+  uint64_t bias = *at - PageDown(interp->min_vaddr());
+  if (absl::Status s = LoadSegments(mm, *interp, *bytes, bias, path); !s.ok()) {
+    return s;
+  }
+  entry = bias + interp->entry;
+  return bias;
+}
+
 }  // namespace
 
 absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
@@ -151,10 +193,10 @@ absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
                                           const ExecArgs& args) {
   absl::StatusOr<ElfInfo> elf = ParseElf(file);
   if (!elf.ok()) return elf.status();
-  if (elf->interpreter) {
+  if (elf->interpreter && !args.read_interpreter) {
     return absl::FailedPreconditionError(absl::StrCat(
         "dynamically linked executable (interpreter ", *elf->interpreter,
-        "): only static executables can run until the VFS lands"));
+        ") and no file system to load it from"));
   }
 
   LoadedProgram out;
@@ -179,7 +221,8 @@ absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
     return absl::FailedPreconditionError(
         "executable's segments lie outside the sandbox's address range");
   }
-  if (absl::Status s = LoadSegments(mm, *elf, file, out.load_bias); !s.ok()) {
+  if (absl::Status s = LoadSegments(mm, *elf, file, out.load_bias, args.path);
+      !s.ok()) {
     return s;
   }
 
@@ -196,6 +239,13 @@ absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
   mm.set_brk_start(out.brk_start);
 
   out.entry = out.load_bias + elf->entry;
+  uint64_t program_entry = out.entry;
+  if (elf->interpreter) {
+    absl::StatusOr<uint64_t> base =
+        LoadInterpreter(mm, *elf->interpreter, args, out.entry);
+    if (!base.ok()) return base.status();
+    out.interpreter_base = *base;
+  }
   uint64_t phdr = elf->phdr_vaddr ? out.load_bias + *elf->phdr_vaddr : 0;
   out.auxv = {
       {AT_HWCAP, getauxval(AT_HWCAP)},
@@ -204,9 +254,9 @@ absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
       {AT_PHDR, phdr},
       {AT_PHENT, sizeof(Elf64_Phdr)},
       {AT_PHNUM, elf->phnum},
-      {AT_BASE, 0},
+      {AT_BASE, out.interpreter_base},
       {AT_FLAGS, 0},
-      {AT_ENTRY, out.entry},
+      {AT_ENTRY, program_entry},
       {AT_UID, args.uid},
       {AT_EUID, args.euid},
       {AT_GID, args.gid},

@@ -3,9 +3,9 @@
 // _start: argc, argv, envp, auxv, with the strings, AT_RANDOM bytes and
 // platform string above them.
 //
-// Dynamic executables (PT_INTERP) need the interpreter to be read through
-// the VFS, which this loader does not have yet: they are refused with a
-// clear message.
+// Dynamic executables (PT_INTERP) get their interpreter (ld.so) loaded
+// too, at a random address below the mmap base, and start there, as Linux
+// does; the interpreter's bytes come through ExecArgs::read_interpreter.
 #ifndef SENTRY_LOADER_LOADER_H_
 #define SENTRY_LOADER_LOADER_H_
 
@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ struct ExecArgs {
   uid_t uid = 0, euid = 0;
   gid_t gid = 0, egid = 0;
   uint64_t stack_size = 8 << 20;  // RLIMIT_STACK's soft value
+  // The executable's path for /proc/self/maps.
+  std::string path;
+  // Reads the ELF interpreter (PT_INTERP) named by a dynamic executable,
+  // through the sandbox's VFS. Unset: dynamic executables are refused.
+  std::function<absl::StatusOr<std::vector<uint8_t>>(const std::string&)>
+      read_interpreter;
 };
 
 struct LoadedProgram {
@@ -37,6 +44,7 @@ struct LoadedProgram {
   uint64_t stack_pointer = 0;  // initial rsp
   uint64_t load_bias = 0;
   uint64_t brk_start = 0;
+  uint64_t interpreter_base = 0;  // AT_BASE, 0 for static executables
   std::vector<std::pair<uint64_t, uint64_t>> auxv;
 };
 
