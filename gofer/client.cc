@@ -62,7 +62,11 @@ ErrnoOr<NodeInfo> Client::ToNode(const Answer& a) {
     absl::MutexLock lock(&mu_);
     return Broken("handle 0");
   }
-  return NodeInfo{n.handle(), StatFromProto(n.stat())};
+  NodeInfo info{n.handle(), StatFromProto(n.stat()), std::nullopt};
+  if (n.stat().has_btime()) {
+    info.btime = timespec{n.stat().btime_sec(), n.stat().btime_nsec()};
+  }
+  return info;
 }
 
 ErrnoOr<NodeInfo> Client::Attach() {

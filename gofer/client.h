@@ -34,6 +34,7 @@ namespace sentry::gofer {
 struct NodeInfo {
   uint64_t handle;
   struct stat st;
+  std::optional<struct timespec> btime;  // if the host keeps birth times
 };
 
 struct DirEntry {

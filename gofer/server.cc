@@ -187,6 +187,14 @@ class Server {
     NodeResult* node = resp.mutable_node();
     node->set_handle(handle);
     StatToProto(st, node->mutable_stat());
+    struct statx sx;
+    if (statx(handles_[handle].get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+              STATX_BTIME, &sx) == 0 &&
+        (sx.stx_mask & STATX_BTIME)) {
+      node->mutable_stat()->set_has_btime(true);
+      node->mutable_stat()->set_btime_sec(sx.stx_btime.tv_sec);
+      node->mutable_stat()->set_btime_nsec(sx.stx_btime.tv_nsec);
+    }
     return {};
   }
 

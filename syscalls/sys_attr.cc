@@ -19,7 +19,8 @@ namespace {
 // have none here).
 ErrnoOr<vfs::Path> FdPath(Task& t, Fd fd) {
   SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
-  if (!file->path().dentry) return Errno(EBADF);
+  // O_PATH descriptors name a file but may not change it.
+  if (!file->path().dentry || (file->flags() & O_PATH)) return Errno(EBADF);
   return file->path();
 }
 

@@ -93,6 +93,12 @@ ErrnoOr<uint64_t> Pwrite64(Task& t, Fd fd, InBuf buf, uint64_t count,
   SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
   if (!file->writable()) return Errno(EBADF);
   if (!file->seekable()) return Errno(ESPIPE);
+  // On Linux, pwrite on an O_APPEND file appends whatever the offset says
+  // (pwrite(2), BUGS); we do the same.
+  if (file->flags() & O_APPEND) {
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, file->Stat());
+    off = static_cast<uint64_t>(st.st_size);
+  }
   return WriteFromGuest(t, *file, buf.value, count, off);
 }
 
@@ -117,6 +123,10 @@ ErrnoOr<uint64_t> Pwritev(Task& t, Fd fd, UserAddr iov, int iovcnt,
   SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
   SENTRY_ASSIGN_OR_RETURN(uint64_t off, CheckOffset(offset));
   if (!file->seekable()) return Errno(ESPIPE);
+  if (file->flags() & O_APPEND) {
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, file->Stat());
+    off = static_cast<uint64_t>(st.st_size);
+  }
   return Vectored(t, fd, iov, iovcnt, off, true);
 }
 
@@ -131,7 +141,21 @@ ErrnoOr<uint64_t> Preadv2(Task& t, Fd fd, UserAddr iov, int iovcnt,
 ErrnoOr<uint64_t> Pwritev2(Task& t, Fd fd, UserAddr iov, int iovcnt,
                            int64_t offset, uint64_t /*pos_h*/, int flags) {
   if (flags & ~kRwfSupported) return Errno(EOPNOTSUPP);
-  if (offset == -1) return Writev(t, fd, iov, iovcnt);
+  if (offset == -1) {
+    if (flags & RWF_APPEND) {
+      SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+      if (file->seekable()) SENTRY_RETURN_IF_ERRNO(file->Seek(0, SEEK_END));
+    }
+    return Writev(t, fd, iov, iovcnt);
+  }
+  if (flags & RWF_APPEND) {
+    // RWF_APPEND: append, as O_APPEND would, ignoring the offset.
+    SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+    if (!file->seekable()) return Errno(ESPIPE);
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, file->Stat());
+    return Vectored(t, fd, iov, iovcnt, static_cast<uint64_t>(st.st_size),
+                    true);
+  }
   return Pwritev(t, fd, iov, iovcnt, offset);
 }
 

@@ -67,20 +67,29 @@ ErrnoOr<void> Statx(Task& t, Fd dirfd, CString path, int flags, uint32_t mask,
   SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
   struct stat st;
   uint64_t mnt_id = 0;
+  std::optional<struct timespec> btime;
   if (name.empty() && (flags & AT_EMPTY_PATH) && dirfd.value != AT_FDCWD) {
     SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, dirfd));
     SENTRY_ASSIGN_OR_RETURN(st, file->Stat());
     if (file->path().mount) mnt_id = file->path().mount->id();
+    if (vfs::Inode* i = file->inode()) btime = i->BirthTime();
   } else {
     SENTRY_ASSIGN_OR_RETURN(
         vfs::Path p, LookupAt(t, dirfd, name, !(flags & AT_SYMLINK_NOFOLLOW),
                               flags & AT_EMPTY_PATH));
     SENTRY_ASSIGN_OR_RETURN(st, p.inode().Stat());
     mnt_id = p.mount->id();
+    btime = p.inode().BirthTime();
   }
   struct statx sx {};
-  // Every basic field is always known; the birth time is not kept.
+  // Every basic field is always known; the birth time where the file
+  // system keeps one.
   sx.stx_mask = STATX_BASIC_STATS | STATX_MNT_ID;
+  if (btime) {
+    sx.stx_mask |= STATX_BTIME;
+    sx.stx_btime.tv_sec = btime->tv_sec;
+    sx.stx_btime.tv_nsec = static_cast<uint32_t>(btime->tv_nsec);
+  }
   sx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
   sx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
   sx.stx_uid = st.st_uid;

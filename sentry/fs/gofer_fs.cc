@@ -29,7 +29,12 @@ using SharedFd = std::shared_ptr<UniqueFd>;
 class GoferInode : public Inode {
  public:
   GoferInode(std::shared_ptr<GoferFs> fs, const gofer::NodeInfo& info)
-      : fs_(std::move(fs)), handle_(info.handle), stat_(info.st) {}
+      : fs_(std::move(fs)),
+        handle_(info.handle),
+        btime_(info.btime),
+        stat_(info.st) {}
+
+  std::optional<struct timespec> BirthTime() override { return btime_; }
   ~GoferInode() override { fs_->client->Close(handle_); }
 
   GoferFs& fs() { return *fs_; }
@@ -196,6 +201,7 @@ class GoferInode : public Inode {
 
   const std::shared_ptr<GoferFs> fs_;
   const uint64_t handle_;
+  const std::optional<struct timespec> btime_;
   absl::Mutex mu_;
   struct stat stat_ ABSL_GUARDED_BY(mu_);
   SharedFd ro_fd_ ABSL_GUARDED_BY(mu_);

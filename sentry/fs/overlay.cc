@@ -60,6 +60,11 @@ class OverlayInode : public Inode {
     return StatLocked();
   }
 
+  std::optional<struct timespec> BirthTime() override {
+    absl::MutexLock l(&ov_->mu);
+    return lower_ ? lower_->BirthTime() : upper_->BirthTime();
+  }
+
   ErrnoOr<void> SetAttr(const SetAttrRequest& req) override {
     absl::MutexLock l(&ov_->mu);
     SENTRY_RETURN_IF_ERRNO(CopyUpLocked());

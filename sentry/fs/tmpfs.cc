@@ -53,8 +53,10 @@ class TmpfsInode : public Inode {
         uid_(n.uid),
         gid_(n.gid),
         rdev_(n.rdev) {
-    atime_ = mtime_ = ctime_ = Now();
+    atime_ = mtime_ = ctime_ = btime_ = Now();
   }
+
+  std::optional<struct timespec> BirthTime() override { return btime_; }
 
   ~TmpfsInode() override {
     if (charged_) {
@@ -179,6 +181,7 @@ class TmpfsInode : public Inode {
   dev_t rdev_;
   nlink_t nlink_ = 1;
   struct timespec atime_, mtime_, ctime_;
+  struct timespec btime_;  // set once at creation
   std::map<std::string, std::string> xattrs_;
   // For FIFOs: the pipe behind it, created by the pipe implementation.
   std::shared_ptr<void> fifo_state_;

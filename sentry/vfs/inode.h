@@ -60,6 +60,8 @@ class Inode : public std::enable_shared_from_this<Inode> {
   virtual ~Inode() = default;
 
   virtual ErrnoOr<struct stat> Stat() = 0;
+  // statx's birth time, if the file system keeps one.
+  virtual std::optional<struct timespec> BirthTime() { return std::nullopt; }
   virtual ErrnoOr<void> SetAttr(const SetAttrRequest&) { return Errno(EPERM); }
   virtual ErrnoOr<struct statfs> StatFs();
 

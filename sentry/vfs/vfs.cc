@@ -77,6 +77,7 @@ struct Walker {
     }
     SENTRY_ASSIGN_OR_RETURN(struct stat dir, cur.inode().Stat());
     if (!S_ISDIR(dir.st_mode)) return Errno(ENOTDIR);
+    if (name == ".") return {};  // from a symlink to "dir/"
     SENTRY_RETURN_IF_ERRNO(CheckPermission(r.creds, dir, kMayExec));
     if (name.size() > NAME_MAX) return Errno(ENAMETOOLONG);
     SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Dentry> child,
@@ -171,6 +172,12 @@ ErrnoOr<ParentAndName> LookupParent(const Resolver& r, const Path& start,
   Walker w{r, boundary, resolve};
   std::deque<std::string> parts;
   SplitInto(path, parts);
+  // SplitInto drops "." components, but a final "." is the name asked
+  // about (rmdir("d/.") is EINVAL, not rmdir("d")).
+  std::string_view trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
+  std::string_view last = trimmed.substr(trimmed.rfind('/') + 1);
+  if (last == "." && !parts.empty()) parts.push_back(".");
   ParentAndName out;
   out.trailing_slash = EndsWithSlash(path);
   if (parts.empty()) {  // "/" or "." or "./"
@@ -483,7 +490,12 @@ ErrnoOr<void> Rename(const Resolver& r, const Path& old_start,
   ErrnoOr<std::shared_ptr<Dentry>> dst = to.dir.dentry->Child(to.name);
   if (!dst.ok() && dst.error() != Errno(ENOENT)) return dst.error();
   if (dst.ok()) {
-    if (*dst == src.dentry) return {};  // same file: nothing to do
+    // Two names of the same file: rename does nothing (rename(2)). File
+    // systems may hand out several Inode objects for one file, so compare
+    // what stat says.
+    SENTRY_ASSIGN_OR_RETURN(struct stat a, src.inode().Stat());
+    SENTRY_ASSIGN_OR_RETURN(struct stat b, (*dst)->inode()->Stat());
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) return {};
     if (flags & RENAME_NOREPLACE) return Errno(EEXIST);
     Path dst_path{to.dir.mount, *dst};
     if (r.ns->MountedOn(dst_path)) return Errno(EBUSY);
