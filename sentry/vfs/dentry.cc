@@ -1,6 +1,7 @@
 #include "sentry/vfs/dentry.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -45,11 +46,48 @@ std::shared_ptr<Dentry> Dentry::CachedChild(const std::string& name) {
   return d;
 }
 
+namespace {
+
+// Parents hold children weakly, so something must keep recently used
+// dentries (and their inodes: Gofer handles, overlay state) alive between
+// syscalls, or every path walk would go back to the Gofer. This ring holds
+// the last kRecentDentries lookups: Linux's dcache LRU in miniature.
+constexpr size_t kRecentDentries = 8192;
+
+class RecentDentries {
+ public:
+  void Touch(std::shared_ptr<Dentry> d) {
+    std::shared_ptr<Dentry> evicted;  // released after the lock
+    absl::MutexLock l(&mu_);
+    if (ring_.size() < kRecentDentries) {
+      ring_.push_back(std::move(d));
+      return;
+    }
+    evicted = std::move(ring_[next_]);
+    ring_[next_] = std::move(d);
+    next_ = (next_ + 1) % kRecentDentries;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<Dentry>> ring_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+RecentDentries& Recent() {
+  static RecentDentries* r = new RecentDentries;
+  return *r;
+}
+
+}  // namespace
+
 ErrnoOr<std::shared_ptr<Dentry>> Dentry::Child(const std::string& name) {
   if (std::shared_ptr<Dentry> d = CachedChild(name)) return d;
   // Looked up without the tree lock: the file system may block (Gofer).
   SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, inode_->Lookup(name));
-  return AddChild(name, std::move(inode));
+  std::shared_ptr<Dentry> d = AddChild(name, std::move(inode));
+  Recent().Touch(d);
+  return d;
 }
 
 std::shared_ptr<Dentry> Dentry::AddChild(const std::string& name,
@@ -250,9 +288,10 @@ std::string PathName(const Path& p, const Path& root) {
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     absl::StrAppend(&out, "/", *it);
   }
-  if (out.empty()) out = "/";
-  if (deleted) out += " (deleted)";
-  return out;
+  // One StrCat rather than appends: GCC 12's -Wrestrict misfires on
+  // `s = "/"; s += "..."` at -O2.
+  return absl::StrCat(out.empty() ? absl::string_view("/") : out,
+                      deleted ? " (deleted)" : "");
 }
 
 }  // namespace sentry::vfs
