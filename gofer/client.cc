@@ -172,6 +172,51 @@ ErrnoOr<NodeInfo> Client::Symlink(uint64_t dir, std::string_view name,
   return ToNode(a);
 }
 
+ErrnoOr<NodeInfo> Client::Whiteout(uint64_t dir, std::string_view name) {
+  Request req;
+  req.mutable_whiteout()->set_dir(dir);
+  req.mutable_whiteout()->set_name(std::string(name));
+  SENTRY_ASSIGN_OR_RETURN(Answer a, Call(req, Response::kNode, false));
+  return ToNode(a);
+}
+
+ErrnoOr<std::string> Client::GetXattr(uint64_t handle, std::string_view name) {
+  Request req;
+  req.mutable_get_xattr()->set_handle(handle);
+  req.mutable_get_xattr()->set_name(std::string(name));
+  SENTRY_ASSIGN_OR_RETURN(Answer a, Call(req, Response::kXattr, false));
+  return std::move(*a.resp.mutable_xattr()->mutable_value());
+}
+
+ErrnoOr<void> Client::SetXattr(uint64_t handle, std::string_view name,
+                               std::string_view value, int flags) {
+  Request req;
+  SetXattrRequest* r = req.mutable_set_xattr();
+  r->set_handle(handle);
+  r->set_name(std::string(name));
+  r->set_value(std::string(value));
+  r->set_flags(flags);
+  SENTRY_RETURN_IF_ERRNO(Call(req, Response::kEmpty, false));
+  return {};
+}
+
+ErrnoOr<std::vector<std::string>> Client::ListXattr(uint64_t handle) {
+  Request req;
+  req.mutable_list_xattr()->set_handle(handle);
+  SENTRY_ASSIGN_OR_RETURN(Answer a, Call(req, Response::kXattr, false));
+  std::vector<std::string> out(a.resp.xattr().names().begin(),
+                               a.resp.xattr().names().end());
+  return out;
+}
+
+ErrnoOr<void> Client::RemoveXattr(uint64_t handle, std::string_view name) {
+  Request req;
+  req.mutable_remove_xattr()->set_handle(handle);
+  req.mutable_remove_xattr()->set_name(std::string(name));
+  SENTRY_RETURN_IF_ERRNO(Call(req, Response::kEmpty, false));
+  return {};
+}
+
 ErrnoOr<void> Client::Link(uint64_t target, uint64_t dir,
                            std::string_view name) {
   Request req;

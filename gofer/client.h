@@ -95,6 +95,14 @@ class Client {
   ErrnoOr<struct statfs> StatFs(uint64_t handle);
   // Releases a handle. Not answered by the Gofer, so it costs no round trip.
   void Close(uint64_t handle);
+  // An overlay whiteout (char device 0:0) at `name` in `dir`.
+  ErrnoOr<NodeInfo> Whiteout(uint64_t dir, std::string_view name);
+  // user.* and trusted.overlay.* attributes of files and directories.
+  ErrnoOr<std::string> GetXattr(uint64_t handle, std::string_view name);
+  ErrnoOr<void> SetXattr(uint64_t handle, std::string_view name,
+                         std::string_view value, int flags);
+  ErrnoOr<std::vector<std::string>> ListXattr(uint64_t handle);
+  ErrnoOr<void> RemoveXattr(uint64_t handle, std::string_view name);
 
  private:
   struct Answer {

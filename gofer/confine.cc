@@ -67,6 +67,12 @@ absl::Status InstallSeccompFilter(int socket_fd) {
       SCMP_SYS(renameat),
       SCMP_SYS(linkat),
       SCMP_SYS(symlinkat),
+      // Overlay upper directories on the host: xattrs for opaque
+      // directories (whiteouts are mknodat, allowed below for 0:0 only).
+      SCMP_SYS(fgetxattr),
+      SCMP_SYS(fsetxattr),
+      SCMP_SYS(flistxattr),
+      SCMP_SYS(fremovexattr),
       SCMP_SYS(fchmod),
       SCMP_SYS(fchmodat),
       SCMP_SYS(fchown),
@@ -143,7 +149,12 @@ absl::Status InstallSeccompFilter(int socket_fd) {
     int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r.nr, 1, r.cmp);
     if (rc != 0) return SeccompError(rc, "seccomp_rule_add");
   }
-  int rc = seccomp_load(ctx);
+  // mknodat only for whiteouts: a character device numbered 0:0.
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 2,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
+                            SCMP_A3(SCMP_CMP_EQ, 0));
+  if (rc != 0) return SeccompError(rc, "seccomp_rule_add");
+  rc = seccomp_load(ctx);
   if (rc != 0) return SeccompError(rc, "seccomp_load");
   return absl::OkStatus();
 }

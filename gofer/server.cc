@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -161,6 +163,13 @@ class Server {
         return SetAttr(req.set_attr(), resp);
       case Request::kStatFs:
         return StatFs(req.stat_fs(), resp);
+      case Request::kWhiteout:
+        return Whiteout(req.whiteout(), resp);
+      case Request::kGetXattr:
+      case Request::kSetXattr:
+      case Request::kListXattr:
+      case Request::kRemoveXattr:
+        return Xattr(req, resp);
       case Request::kClose:  // answered in Handle
       case Request::OP_NOT_SET:
         break;
@@ -388,6 +397,98 @@ class Server {
       return done.error();
     }
     return {};
+  }
+
+  ErrnoOr<void> Whiteout(const WhiteoutRequest& r, Response& resp) {
+    SENTRY_ASSIGN_OR_RETURN(int dir, Lookup(r.dir()));
+    SENTRY_RETURN_IF_ERRNO(CheckName(r.name()));
+    SENTRY_RETURN_IF_ERRNO(CheckWritable());
+    if (mknodat(dir, r.name().c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
+      return LastErrno();
+    }
+    UniqueFd fd(openat(dir, r.name().c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    ErrnoOr<void> done = fd ? ErrnoOr<void>() : ErrnoOr<void>(LastErrno());
+    if (done.ok()) done = AddNode(std::move(fd), resp);
+    if (!done.ok()) unlinkat(dir, r.name().c_str(), 0);
+    return done;
+  }
+
+  static bool ServedXattr(const std::string& name) {
+    return name.rfind("user.", 0) == 0 ||
+           name.rfind("trusted.overlay.", 0) == 0;
+  }
+
+  // Extended attributes through a real FD (xattr calls do not work on
+  // O_PATH FDs), reopened without a path walk like Open.
+  ErrnoOr<void> Xattr(const Request& req, Response& resp) {
+    uint64_t handle = 0;
+    switch (req.op_case()) {
+      case Request::kGetXattr:
+        handle = req.get_xattr().handle();
+        break;
+      case Request::kSetXattr:
+        handle = req.set_xattr().handle();
+        break;
+      case Request::kListXattr:
+        handle = req.list_xattr().handle();
+        break;
+      default:
+        handle = req.remove_xattr().handle();
+        break;
+    }
+    SENTRY_ASSIGN_OR_RETURN(int node, Lookup(handle));
+    struct stat st;
+    if (fstat(node, &st) != 0) return LastErrno();
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return Errno(EPERM);
+    SENTRY_ASSIGN_OR_RETURN(
+        UniqueFd fd,
+        Reopen(node, S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY));
+    constexpr size_t kMaxValue = 65536;
+    switch (req.op_case()) {
+      case Request::kGetXattr: {
+        const std::string& name = req.get_xattr().name();
+        if (!ServedXattr(name)) return Errno(EOPNOTSUPP);
+        std::string value(kMaxValue, '\0');
+        ssize_t n =
+            fgetxattr(fd.get(), name.c_str(), value.data(), value.size());
+        if (n < 0) return LastErrno();
+        value.resize(static_cast<size_t>(n));
+        resp.mutable_xattr()->set_value(std::move(value));
+        return {};
+      }
+      case Request::kSetXattr: {
+        const SetXattrRequest& r = req.set_xattr();
+        if (!ServedXattr(r.name())) return Errno(EOPNOTSUPP);
+        SENTRY_RETURN_IF_ERRNO(CheckWritable());
+        if (r.value().size() > kMaxValue) return Errno(E2BIG);
+        if (fsetxattr(fd.get(), r.name().c_str(), r.value().data(),
+                      r.value().size(), r.flags()) != 0) {
+          return LastErrno();
+        }
+        resp.mutable_empty();
+        return {};
+      }
+      case Request::kListXattr: {
+        std::string names(kMaxValue, '\0');
+        ssize_t n = flistxattr(fd.get(), names.data(), names.size());
+        if (n < 0) return LastErrno();
+        XattrResult* out = resp.mutable_xattr();
+        for (size_t i = 0; i < static_cast<size_t>(n);) {
+          std::string name(names.c_str() + i);
+          i += name.size() + 1;
+          if (ServedXattr(name)) out->add_names(std::move(name));
+        }
+        return {};
+      }
+      default: {
+        const std::string& name = req.remove_xattr().name();
+        if (!ServedXattr(name)) return Errno(EOPNOTSUPP);
+        SENTRY_RETURN_IF_ERRNO(CheckWritable());
+        if (fremovexattr(fd.get(), name.c_str()) != 0) return LastErrno();
+        resp.mutable_empty();
+        return {};
+      }
+    }
   }
 
   ErrnoOr<void> Link(const LinkRequest& r, Response& resp) {

@@ -127,6 +127,12 @@ class GoferInode : public Inode {
   ErrnoOr<std::shared_ptr<Inode>> Mknod(const std::string& name,
                                         const NewNode& n) override {
     if (fs_->read_only) return Errno(EROFS);
+    if (S_ISCHR(n.mode) && n.rdev == 0) {
+      // An overlay whiteout in a host upper directory.
+      SENTRY_ASSIGN_OR_RETURN(gofer::NodeInfo info,
+                              fs_->client->Whiteout(handle_, name));
+      return std::shared_ptr<Inode>(std::make_shared<GoferInode>(fs_, info));
+    }
     // Only regular files are created on the host: device nodes, FIFOs and
     // sockets there would be host objects the guest could reach.
     if (!S_ISREG(n.mode)) return Errno(EPERM);
@@ -179,6 +185,22 @@ class GoferInode : public Inode {
     if (nd == nullptr || nd->fs_ != fs_) return Errno(EXDEV);
     if (fs_->read_only) return Errno(EROFS);
     return fs_->client->Rename(handle_, old_name, nd->handle_, new_name, flags);
+  }
+
+  ErrnoOr<std::string> GetXattr(const std::string& name) override {
+    return fs_->client->GetXattr(handle_, name);
+  }
+  ErrnoOr<void> SetXattr(const std::string& name, const std::string& value,
+                         int flags) override {
+    if (fs_->read_only) return Errno(EROFS);
+    return fs_->client->SetXattr(handle_, name, value, flags);
+  }
+  ErrnoOr<std::vector<std::string>> ListXattr() override {
+    return fs_->client->ListXattr(handle_);
+  }
+  ErrnoOr<void> RemoveXattr(const std::string& name) override {
+    if (fs_->read_only) return Errno(EROFS);
+    return fs_->client->RemoveXattr(handle_, name);
   }
 
   // --- symlinks ---

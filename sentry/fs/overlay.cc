@@ -23,7 +23,9 @@ using vfs::NewNode;
 using vfs::SetAttrRequest;
 
 constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
-constexpr char kOverlayXattrPrefix[] = "trusted.overlay.";
+// Where trusted.* cannot be set (a host upper directory without
+// CAP_SYS_ADMIN over it), overlayfs's "userxattr" spelling.
+constexpr char kUserOpaqueXattr[] = "user.overlay.opaque";
 constexpr size_t kCopyChunk = 1 << 20;
 
 struct Overlay {
@@ -36,12 +38,24 @@ bool IsWhiteout(Inode& i) {
 }
 
 bool IsOpaque(Inode& dir) {
-  ErrnoOr<std::string> v = dir.GetXattr(kOpaqueXattr);
-  return v.ok() && *v == "y";
+  for (const char* name : {kOpaqueXattr, kUserOpaqueXattr}) {
+    ErrnoOr<std::string> v = dir.GetXattr(name);
+    if (v.ok() && *v == "y") return true;
+  }
+  return false;
+}
+
+void SetOpaque(Inode& dir) {
+  if (dir.SetXattr(kOpaqueXattr, "y", 0).ok()) {
+    ErrnoOr<std::string> v = dir.GetXattr(kOpaqueXattr);
+    if (v.ok() && *v == "y") return;
+  }
+  (void)dir.SetXattr(kUserOpaqueXattr, "y", 0);
 }
 
 bool IsOverlayXattr(const std::string& name) {
-  return name.rfind(kOverlayXattrPrefix, 0) == 0;
+  return name.rfind("trusted.overlay.", 0) == 0 ||
+         name.rfind("user.overlay.", 0) == 0;
 }
 
 class OverlayInode : public Inode {
@@ -213,7 +227,7 @@ class OverlayInode : public Inode {
       SENTRY_RETURN_IF_ERRNO(MakeWhiteoutLocked(old_name));
     }
     if (src_dir && dst_lower) {
-      (void)src->upper_->SetXattr(kOpaqueXattr, "y", 0);
+      SetOpaque(*src->upper_);
     }
     // Keep the overlay's own identity of the moved objects in step.
     std::shared_ptr<OverlayInode> replaced = dst.ok() ? *dst : nullptr;
@@ -442,7 +456,7 @@ class OverlayInode : public Inode {
     SENTRY_ASSIGN_OR_RETURN(bool had_whiteout, TakeWhiteoutLocked(name));
     SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Inode> up, make(*upper_));
     if (had_whiteout && S_ISDIR(up->Type())) {
-      (void)up->SetXattr(kOpaqueXattr, "y", 0);
+      SetOpaque(*up);
     }
     auto child = std::make_shared<OverlayInode>(
         ov_, std::static_pointer_cast<OverlayInode>(shared_from_this()), name,

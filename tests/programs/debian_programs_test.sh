@@ -114,5 +114,28 @@ else
   echo "ok: host unchanged"
 fi
 
+# --- --overlay=dir:PATH keeps the changes, in overlayfs's own format ------
+cases=$((cases + 1))
+upper="$WORK/upper"
+mkdir -p "$upper"
+before=$(snapshot)
+"$SENTRY" run --overlay=dir:"$upper" /usr/bin/python3 -c '
+import os, shutil
+os.remove("/etc/passwd")
+shutil.rmtree("/usr/include/GL"); os.mkdir("/usr/include/GL")
+open("/usr/include/GL/kept.h", "w").write("kept\n")'
+second=$("$SENTRY" run --overlay=dir:"$upper" /usr/bin/python3 -c '
+import os
+print(os.path.exists("/etc/passwd"), os.listdir("/usr/include/GL"))')
+if [ "$second" != "False ['kept.h']" ]; then
+  fail "a second run on the kept upper saw: $second"
+elif [ ! -c "$upper/etc/passwd" ] || [ "$(cat "$upper/usr/include/GL/kept.h")" != kept ]; then
+  fail "the upper directory does not hold a whiteout and the new file"
+elif [ "$before" != "$(snapshot)" ]; then
+  fail "the host changed outside the upper directory"
+else
+  echo "ok: --overlay=dir keeps changes across runs, host unchanged"
+fi
+
 echo "debian programs: $((cases - failures)) of $cases passed"
 [ "$failures" -eq 0 ]
