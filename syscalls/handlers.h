@@ -4,6 +4,8 @@
 #define SYSCALLS_HANDLERS_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 
 #include "sentry/base/errno_or.h"
 #include "sentry/kernel/task.h"
@@ -192,6 +194,14 @@ ErrnoOr<void> Removexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name);
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags);
+
+// sys_mount.cc
+ErrnoOr<void> Mount(Task& t, CString source, CString target, CString fstype,
+                    uint64_t flags, UserAddr data);
+ErrnoOr<void> Umount2(Task& t, CString target, int flags);
+ErrnoOr<void> PivotRoot(Task& t, CString new_root, CString put_old);
+// How mount(2) makes a "proc" mount; set by whoever builds procfs.
+std::function<std::shared_ptr<vfs::Mount>(Task&)>& ProcMountFactory();
 
 // sys_futex.cc
 ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
