@@ -1,8 +1,11 @@
 #include "syscalls/file_util.h"
 
 #include <limits.h>
+#include <sys/inotify.h>
 
 #include <algorithm>
+
+#include "sentry/vfs/fsnotify.h"
 
 namespace sentry::syscalls {
 namespace {
@@ -60,6 +63,7 @@ ErrnoOr<uint64_t> ReadToGuest(kernel::Task& t, vfs::FileDescription& f,
     // Streams give what they have in one go; only seekable files loop.
     if (*n < buf.size() || !f.seekable()) break;
   }
+  if (done > 0) vfs::NotifyPath(f.path(), IN_ACCESS);
   return done;
 }
 
@@ -84,6 +88,7 @@ ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
     done += *n;
     if (*n < buf.size()) break;
   }
+  if (done > 0) vfs::NotifyPath(f.path(), IN_MODIFY);
   return done;
 }
 

@@ -203,6 +203,12 @@ ErrnoOr<void> PivotRoot(Task& t, CString new_root, CString put_old);
 // How mount(2) makes a "proc" mount; set by whoever builds procfs.
 std::function<std::shared_ptr<vfs::Mount>(Task&)>& ProcMountFactory();
 
+// sys_inotify.cc
+ErrnoOr<uint64_t> InotifyInit(Task& t);
+ErrnoOr<uint64_t> InotifyInit1(Task& t, int flags);
+ErrnoOr<uint64_t> InotifyAddWatch(Task& t, Fd fd, CString path, uint32_t mask);
+ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
+
 // sys_futex.cc
 ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
                         UserAddr timeout, UserAddr uaddr2, uint32_t val3);

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <utime.h>
 
+#include "sentry/vfs/fsnotify.h"
 #include "syscalls/file_util.h"
 #include "syscalls/handlers.h"
 
@@ -143,7 +145,9 @@ ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length) {
   if (vfs::Inode* i = file->inode(); i && S_ISDIR(i->Type())) {
     return Errno(EINVAL);
   }
-  return file->Truncate(static_cast<uint64_t>(length));
+  SENTRY_RETURN_IF_ERRNO(file->Truncate(static_cast<uint64_t>(length)));
+  vfs::NotifyPath(file->path(), IN_MODIFY);
+  return {};
 }
 
 ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len) {
@@ -156,8 +160,10 @@ ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len) {
   if (S_ISDIR(type)) return Errno(EISDIR);
   if (S_ISFIFO(type)) return Errno(ESPIPE);
   if (!S_ISREG(type)) return Errno(ENODEV);
-  return file->Allocate(mode, static_cast<uint64_t>(offset),
-                        static_cast<uint64_t>(len));
+  SENTRY_RETURN_IF_ERRNO(file->Allocate(mode, static_cast<uint64_t>(offset),
+                                        static_cast<uint64_t>(len)));
+  vfs::NotifyPath(file->path(), IN_MODIFY);
+  return {};
 }
 
 ErrnoOr<void> Fsync(Task& t, Fd fd) {
@@ -226,7 +232,9 @@ ErrnoOr<void> SetX(Task& t, const vfs::Path& p, CString name, UserAddr value,
   SENTRY_RETURN_IF_ERRNO(
       vfs::CheckPermission(t.resolver().creds, st, vfs::kMayWrite));
   if (vfs::ReadOnly(p)) return Errno(EROFS);
-  return p.inode().SetXattr(n, v, flags);
+  SENTRY_RETURN_IF_ERRNO(p.inode().SetXattr(n, v, flags));
+  vfs::NotifyPath(p, IN_ATTRIB);
+  return {};
 }
 
 ErrnoOr<uint64_t> ListX(Task& t, const vfs::Path& p, UserAddr list,
@@ -250,7 +258,9 @@ ErrnoOr<void> RemoveX(Task& t, const vfs::Path& p, CString name) {
   SENTRY_RETURN_IF_ERRNO(
       vfs::CheckPermission(t.resolver().creds, st, vfs::kMayWrite));
   if (vfs::ReadOnly(p)) return Errno(EROFS);
-  return p.inode().RemoveXattr(n);
+  SENTRY_RETURN_IF_ERRNO(p.inode().RemoveXattr(n));
+  vfs::NotifyPath(p, IN_ATTRIB);
+  return {};
 }
 
 }  // namespace

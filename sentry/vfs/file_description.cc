@@ -1,11 +1,13 @@
 #include "sentry/vfs/file_description.h"
 
 #include <dirent.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 
 namespace sentry::vfs {
@@ -23,6 +25,9 @@ FileDescription::FileDescription(int flags)
 FileDescription::~FileDescription() {
   // OFD and flock locks belong to the description and die with it.
   if (Inode* i = inode()) ReleaseLocksOf(*i, this);
+  if (path_.dentry && !(flags() & O_PATH)) {
+    NotifyPath(path_, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+  }
 }
 
 int FileDescription::flags() const {

@@ -27,7 +27,8 @@ namespace sentry::vfs {
 
 class FileDescription;
 struct Path;
-struct InodeLocks;  // lock.cc
+struct InodeLocks;    // lock.cc
+struct InodeWatches;  // fsnotify.cc
 
 struct DirEntry {
   std::string name;
@@ -140,6 +141,9 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // Advisory locks on this inode (lock.h), created on first use and
   // guarded by the lock table's mutex.
   std::shared_ptr<InodeLocks> locks;
+  // inotify watches on this inode (fsnotify.h), guarded by the watch-list
+  // mutex.
+  std::shared_ptr<InodeWatches> watches;
 };
 
 }  // namespace sentry::vfs

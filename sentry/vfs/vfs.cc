@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <deque>
+
+#include "sentry/vfs/fsnotify.h"
 
 namespace sentry::vfs {
 namespace {
@@ -277,6 +280,7 @@ ErrnoOr<std::shared_ptr<FileDescription>> OpenPath(const Resolver& r,
   SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<FileDescription> f,
                           p.inode().Open(flags));
   f->set_path(p);
+  NotifyPath(p, IN_OPEN);
   return f;
 }
 
@@ -336,11 +340,13 @@ ErrnoOr<std::shared_ptr<FileDescription>> Open(const Resolver& r,
                              NewNodeIn(r, dir, S_IFREG | (mode & 07777))));
     std::shared_ptr<Dentry> d = pn.dir.dentry->AddChild(pn.name, inode);
     Path p{pn.dir.mount, d};
+    NotifyChild(pn.dir.inode(), IN_CREATE, pn.name);
     // A new file is opened with the requested access even if its mode
     // would not allow it (open("f", O_CREAT|O_WRONLY, 0444) works).
     SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<FileDescription> f,
                             inode->Open(flags));
     f->set_path(p);
+    NotifyPath(p, IN_OPEN);
     return f;
   }
 }
@@ -358,6 +364,7 @@ ErrnoOr<void> Mknod(const Resolver& r, const Path& start, std::string_view path,
   SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode,
                           pn.dir.inode().Mknod(pn.name, n));
   pn.dir.dentry->AddChild(pn.name, std::move(inode));
+  NotifyChild(pn.dir.inode(), IN_CREATE, pn.name);
   return {};
 }
 
@@ -409,10 +416,18 @@ ErrnoOr<void> Link(const Resolver& r, const Path& old_start,
   SENTRY_RETURN_IF_ERRNO(CheckDirWritable(r, pn.dir));
   SENTRY_RETURN_IF_ERRNO(pn.dir.inode().Link(pn.name, old_p.dentry->inode()));
   pn.dir.dentry->AddChild(pn.name, old_p.dentry->inode());
+  NotifyInode(old_p.inode(), IN_ATTRIB);  // its link count
+  NotifyChild(pn.dir.inode(), IN_CREATE, pn.name);
   return {};
 }
 
 namespace {
+
+// After an unlink: the file lost a link, and maybe its last one.
+void NotifyGone(Inode& victim) {
+  ErrnoOr<struct stat> st = victim.Stat();
+  NotifyInode(victim, st.ok() && st->st_nlink > 0 ? IN_ATTRIB : IN_DELETE_SELF);
+}
 
 // Shared checks for unlink/rmdir: the victim exists, is no mount point, and
 // the caller may remove it.
@@ -443,6 +458,8 @@ ErrnoOr<void> Unlink(const Resolver& r, const Path& start,
   if (pn.trailing_slash) return Errno(ENOTDIR);
   SENTRY_RETURN_IF_ERRNO(pn.dir.inode().Unlink(pn.name));
   pn.dir.dentry->RemoveChild(pn.name);
+  NotifyGone(victim.inode());
+  NotifyChild(pn.dir.inode(), IN_DELETE, pn.name);
   return {};
 }
 
@@ -457,6 +474,8 @@ ErrnoOr<void> Rmdir(const Resolver& r, const Path& start,
   if (victim == r.root) return Errno(EBUSY);
   SENTRY_RETURN_IF_ERRNO(pn.dir.inode().Rmdir(pn.name));
   pn.dir.dentry->RemoveChild(pn.name);
+  NotifyInode(victim.inode(), IN_DELETE_SELF);
+  NotifyChild(pn.dir.inode(), IN_DELETE | IN_ISDIR, pn.name);
   return {};
 }
 
@@ -521,6 +540,11 @@ ErrnoOr<void> Rename(const Resolver& r, const Path& old_start,
       from.dir.inode().Rename(from.name, to.dir.inode(), to.name, flags));
   Dentry::MoveChild(*from.dir.dentry, from.name, *to.dir.dentry, to.name,
                     flags & RENAME_EXCHANGE);
+  uint32_t cookie = NewMoveCookie();
+  uint32_t isdir = S_ISDIR(src_type) ? IN_ISDIR : 0;
+  NotifyChild(from.dir.inode(), IN_MOVED_FROM | isdir, from.name, cookie);
+  NotifyChild(to.dir.inode(), IN_MOVED_TO | isdir, to.name, cookie);
+  NotifyInode(src.inode(), IN_MOVE_SELF);
   return {};
 }
 
@@ -543,7 +567,9 @@ ErrnoOr<void> Chmod(const Resolver& r, const Path& p, mode_t mode) {
   }
   SetAttrRequest req;
   req.mode = mode;
-  return p.inode().SetAttr(req);
+  SENTRY_RETURN_IF_ERRNO(p.inode().SetAttr(req));
+  NotifyPath(p, IN_ATTRIB);
+  return {};
 }
 
 ErrnoOr<void> Chown(const Resolver& r, const Path& p, uid_t uid, gid_t gid) {
@@ -568,7 +594,9 @@ ErrnoOr<void> Chown(const Resolver& r, const Path& p, uid_t uid, gid_t gid) {
     if (st.st_mode & S_IXGRP) m &= ~S_ISGID;
     req.mode = m;
   }
-  return p.inode().SetAttr(req);
+  SENTRY_RETURN_IF_ERRNO(p.inode().SetAttr(req));
+  NotifyPath(p, IN_ATTRIB);
+  return {};
 }
 
 ErrnoOr<void> Utimes(const Resolver& r, const Path& p,
@@ -594,7 +622,9 @@ ErrnoOr<void> Utimes(const Resolver& r, const Path& p,
   SetAttrRequest req;
   if (times[0].tv_nsec != UTIME_OMIT) req.atime = times[0];
   if (times[1].tv_nsec != UTIME_OMIT) req.mtime = times[1];
-  return p.inode().SetAttr(req);
+  SENTRY_RETURN_IF_ERRNO(p.inode().SetAttr(req));
+  NotifyPath(p, IN_ATTRIB);
+  return {};
 }
 
 ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length) {
@@ -605,7 +635,9 @@ ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length) {
   if (ReadOnly(p)) return Errno(EROFS);
   SetAttrRequest req;
   req.size = length;
-  return p.inode().SetAttr(req);
+  SENTRY_RETURN_IF_ERRNO(p.inode().SetAttr(req));
+  NotifyPath(p, IN_MODIFY);
+  return {};
 }
 
 ErrnoOr<void> Access(const Resolver& r, const Path& p, int mode) {
