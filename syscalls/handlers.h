@@ -193,6 +193,24 @@ ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name);
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags);
 
+// --- pipes, special files, polling and splicing ----------------------------
+
+// sys_pipe.cc
+ErrnoOr<void> Pipe(Task& t, UserAddr fds);
+ErrnoOr<void> Pipe2(Task& t, UserAddr fds, int flags);
+
+// sys_eventfd.cc
+ErrnoOr<uint64_t> Eventfd(Task& t, uint32_t initval);
+ErrnoOr<uint64_t> Eventfd2(Task& t, uint32_t initval, int flags);
+ErrnoOr<uint64_t> TimerfdCreate(Task& t, int clockid, int flags);
+ErrnoOr<void> TimerfdSettime(Task& t, Fd fd, int flags, UserAddr new_value,
+                             UserAddr old_value);
+ErrnoOr<void> TimerfdGettime(Task& t, Fd fd, UserAddr curr_value);
+ErrnoOr<uint64_t> Signalfd(Task& t, Fd fd, UserAddr mask, uint64_t sizemask);
+ErrnoOr<uint64_t> Signalfd4(Task& t, Fd fd, UserAddr mask, uint64_t sizemask,
+                            int flags);
+ErrnoOr<uint64_t> MemfdCreate(Task& t, CString name, uint32_t flags);
+
 }  // namespace sentry::syscalls
 
 #endif  // SYSCALLS_HANDLERS_H_
