@@ -211,6 +211,27 @@ ErrnoOr<uint64_t> Signalfd4(Task& t, Fd fd, UserAddr mask, uint64_t sizemask,
                             int flags);
 ErrnoOr<uint64_t> MemfdCreate(Task& t, CString name, uint32_t flags);
 
+// sys_poll.cc
+ErrnoOr<uint64_t> Poll(Task& t, UserAddr fds, uint64_t nfds, int timeout);
+ErrnoOr<uint64_t> Ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tsp,
+                        UserAddr sigmask, uint64_t sigsetsize);
+ErrnoOr<uint64_t> Select(Task& t, int nfds, UserAddr readfds, UserAddr writefds,
+                         UserAddr exceptfds, UserAddr timeout);
+ErrnoOr<uint64_t> Pselect6(Task& t, int nfds, UserAddr readfds,
+                           UserAddr writefds, UserAddr exceptfds,
+                           UserAddr timeout, UserAddr sig);
+ErrnoOr<uint64_t> EpollCreate(Task& t, int size);
+ErrnoOr<uint64_t> EpollCreate1(Task& t, int flags);
+ErrnoOr<void> EpollCtl(Task& t, Fd epfd, int op, Fd fd, UserAddr event);
+ErrnoOr<uint64_t> EpollWait(Task& t, Fd epfd, UserAddr events, int maxevents,
+                            int timeout);
+ErrnoOr<uint64_t> EpollPwait(Task& t, Fd epfd, UserAddr events, int maxevents,
+                             int timeout, UserAddr sigmask,
+                             uint64_t sigsetsize);
+ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
+                              UserAddr timeout, UserAddr sigmask,
+                              uint64_t sigsetsize);
+
 }  // namespace sentry::syscalls
 
 #endif  // SYSCALLS_HANDLERS_H_
