@@ -232,6 +232,16 @@ ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
                               UserAddr timeout, UserAddr sigmask,
                               uint64_t sigsetsize);
 
+// sys_splice.cc
+ErrnoOr<uint64_t> Sendfile(Task& t, Fd out_fd, Fd in_fd, UserAddr offset,
+                           uint64_t count);
+ErrnoOr<uint64_t> Splice(Task& t, Fd fd_in, UserAddr off_in, Fd fd_out,
+                         UserAddr off_out, uint64_t len, uint32_t flags);
+ErrnoOr<uint64_t> Tee(Task& t, Fd fd_in, Fd fd_out, uint64_t len,
+                      uint32_t flags);
+ErrnoOr<uint64_t> CopyFileRange(Task& t, Fd fd_in, UserAddr off_in, Fd fd_out,
+                                UserAddr off_out, uint64_t len, uint32_t flags);
+
 }  // namespace sentry::syscalls
 
 #endif  // SYSCALLS_HANDLERS_H_
