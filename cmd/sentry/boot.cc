@@ -20,6 +20,7 @@
 #include "cmd/sentry/commands.h"
 #include "platform/platforms.h"
 #include "sentry/base/log.h"
+#include "sentry/fs/mounts.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
@@ -190,6 +191,10 @@ int BootCommand(const std::vector<std::string>& args) {
       "tmpfs", "none", std::make_shared<vfs::Dentry>(rootfs->MakeRoot()),
       vfs::MountFlags{});
   kernel.set_mounts(std::make_unique<vfs::MountNamespace>(root_mount));
+  if (absl::Status s = fs::MountSpecialFilesystems(kernel); !s.ok()) {
+    PrintError(std::string(s.message()));
+    return kExitInternalError;
+  }
 
   kernel::Task task(kernel, std::move(*as), std::move(mm));
   task.fs().root = kernel.mounts()->root();
