@@ -199,6 +199,9 @@ int BootCommand(const std::vector<std::string>& args) {
   kernel::Task task(kernel, std::move(*as), std::move(mm));
   task.fs().root = kernel.mounts()->root();
   task.fs().cwd = task.fs().root;
+  // For /proc/self/{cmdline,environ,comm}.
+  task.argv() = exec.argv;
+  task.envp() = exec.envp;
   task.regs().rip = loaded->entry;
   task.regs().rsp = loaded->stack_pointer;
   task.creds() = {.ruid = exec.uid,
