@@ -215,8 +215,13 @@ ErrnoOr<uint64_t> DoSelect(Task& t, int nfds, UserAddr readfds,
                            UserAddr writefds, UserAddr exceptfds,
                            std::optional<absl::Time> deadline) {
   if (nfds < 0) return Errno(EINVAL);
-  nfds = static_cast<int>(std::min<uint64_t>(
-      nfds, std::max<uint64_t>(t.rlimits()[RLIMIT_NOFILE].rlim_cur, 0)));
+  // Linux ignores bits past its FD table's size (64, doubled as the table
+  // grows) rather than failing with EBADF; mimic that size.
+  int table = 64;
+  for (const auto& [fd, file] : t.fds().All()) {
+    while (fd >= table) table *= 2;
+  }
+  nfds = std::min(nfds, table);
   const size_t words = (static_cast<size_t>(nfds) + 63) / 64;
   std::vector<uint64_t> in[3];
   UserAddr addrs[3] = {readfds, writefds, exceptfds};
