@@ -98,6 +98,11 @@ size_t Pipe::capacity() const {
   return capacity_;
 }
 
+int Pipe::readers() const {
+  absl::MutexLock l(&mu_);
+  return readers_;
+}
+
 uint64_t Pipe::writers_opened() const {
   absl::MutexLock l(&mu_);
   return writers_opened_;
@@ -216,16 +221,14 @@ ErrnoOr<size_t> Pipe::Write(kernel::Task& t, vfs::WaitQueue* queue,
   const bool atomic = src.size() <= kPipeBuf;
   size_t done = 0;
   for (;;) {
+    bool broken = false;
     {
       absl::MutexLock l(&mu_);
-      if (readers_ == 0) {
-        // Linux sends SIGPIPE even after a partial write.
-        t.QueueSignal(SIGPIPE);
-        return done > 0 ? ErrnoOr<size_t>(done) : Errno(EPIPE);
-      }
       size_t room = capacity_ - size_;
       size_t left = src.size() - done;
-      if (atomic ? room >= left : room > 0) {
+      if (readers_ == 0) {
+        broken = true;  // SIGPIPE is queued below, outside mu_
+      } else if (atomic ? room >= left : room > 0) {
         size_t n = std::min(room, left);
         size_t tail = (head_ + size_) % capacity_;
         size_t first = std::min(n, capacity_ - tail);
@@ -236,8 +239,15 @@ ErrnoOr<size_t> Pipe::Write(kernel::Task& t, vfs::WaitQueue* queue,
         NotifyLocked(kReadEvents);
         if (done == src.size()) return done;
         continue;
+      } else if (nonblock) {
+        return done > 0 ? ErrnoOr<size_t>(done) : Errno(EAGAIN);
       }
-      if (nonblock) return done > 0 ? ErrnoOr<size_t>(done) : Errno(EAGAIN);
+    }
+    if (broken) {
+      // Linux sends SIGPIPE even after a partial write. Queued without
+      // mu_, since it notifies the task's signal queue.
+      t.QueueSignal(SIGPIPE);
+      return done > 0 ? ErrnoOr<size_t>(done) : Errno(EPIPE);
     }
     ErrnoOr<void> w = WaitFor(t, queue, kWriteEvents | POLLERR, [&] {
       size_t room = capacity_ - size_;
@@ -252,12 +262,14 @@ ErrnoOr<size_t> Pipe::WaitWritable(kernel::Task& t, vfs::WaitQueue* queue,
   for (;;) {
     {
       absl::MutexLock l(&mu_);
-      if (readers_ == 0) {
-        t.QueueSignal(SIGPIPE);
-        return Errno(EPIPE);
+      if (readers_ > 0) {
+        if (size_ < capacity_) return capacity_ - size_;
+        if (nonblock) return Errno(EAGAIN);
       }
-      if (size_ < capacity_) return capacity_ - size_;
-      if (nonblock) return Errno(EAGAIN);
+    }
+    if (readers() == 0) {
+      t.QueueSignal(SIGPIPE);
+      return Errno(EPIPE);
     }
     SENTRY_RETURN_IF_ERRNO(WaitFor(t, queue, kWriteEvents | POLLERR, [&] {
       return readers_ == 0 || size_ < capacity_;

@@ -109,6 +109,7 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   void RemoveEnd(PipeFile* end, bool reader, bool writer)
       ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t writers_opened() const ABSL_LOCKS_EXCLUDED(mu_);
+  int readers() const ABSL_LOCKS_EXCLUDED(mu_);
   void NotifyLocked(uint32_t events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t CopyOutLocked(std::span<uint8_t> dst, size_t skip) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

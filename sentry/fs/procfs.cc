@@ -81,7 +81,7 @@ long Cpus() {
 
 // /proc/cpuinfo from the cpuid instruction, run by the Sentry itself.
 std::string CpuInfo() {
-  unsigned a, b, c, d;
+  unsigned a = 0, b = 0, c = 0, d = 0;
   char vendor[13] = {};
   __get_cpuid(0, &a, &b, &c, &d);
   std::memcpy(vendor, &b, 4);
@@ -96,14 +96,14 @@ std::string CpuInfo() {
   unsigned max_ext = __get_cpuid_max(0x80000000, nullptr);
   if (max_ext >= 0x80000004) {
     for (unsigned i = 0; i < 3; ++i) {
-      unsigned r[4];
+      unsigned r[4] = {};
       __get_cpuid(0x80000002 + i, &r[0], &r[1], &r[2], &r[3]);
       std::memcpy(brand + 16 * i, r, 16);
     }
   }
   unsigned eax7 = 0, ebx7 = 0, ecx7 = 0, edx7 = 0;
   __get_cpuid_count(7, 0, &eax7, &ebx7, &ecx7, &edx7);
-  unsigned ecx81 = 0, edx81 = 0, t0, t1;
+  unsigned ecx81 = 0, edx81 = 0, t0 = 0, t1 = 0;
   if (max_ext >= 0x80000001) __get_cpuid(0x80000001, &t0, &t1, &ecx81, &edx81);
   struct Flag {
     const unsigned* reg;
