@@ -295,8 +295,8 @@ static void check_select(void) {
   FD_SET(p[1], &ws);
   struct timeval tv = {1, 0};
   int n = select((e > p[1] ? e : p[1]) + 1, &rs, &ws, NULL, &tv);
-  guest_dprintf(1, "select: %d ready (eventfd %d, pipe read %d, write %d)\n",
-                n, FD_ISSET(e, &rs), FD_ISSET(p[0], &rs), FD_ISSET(p[1], &ws));
+  guest_dprintf(1, "select: %d ready (eventfd %d, pipe read %d, write %d)\n", n,
+                FD_ISSET(e, &rs), FD_ISSET(p[0], &rs), FD_ISSET(p[1], &ws));
   FD_ZERO(&rs);
   FD_SET(e, &rs);
   struct timespec ts = {0, 20 * 1000 * 1000};

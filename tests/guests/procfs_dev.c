@@ -59,7 +59,8 @@ static void check_self(int argc, char** argv) {
     off += strlen(argv[i]) + 1;
   }
   CHECK(off == len);
-  const char* base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  const char* base =
+      strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   char comm[32];
   snprintf(comm, sizeof(comm), "%.15s\n", base);
   CHECK(strcmp(slurp("/proc/self/comm", NULL), comm) == 0);
@@ -148,13 +149,15 @@ static void check_system(void) {
   snprintf(want, sizeof(want), "Linux version %s ", u.release);
   CHECK(starts_with(slurp("/proc/version", NULL), want));
   char id[64];
-  snprintf(id, sizeof(id), "%s", slurp("/proc/sys/kernel/random/boot_id", NULL));
+  snprintf(id, sizeof(id), "%s",
+           slurp("/proc/sys/kernel/random/boot_id", NULL));
   CHECK(strlen(id) == 37 && id[8] == '-' && id[36] == '\n');
   CHECK(strcmp(id, slurp("/proc/sys/kernel/random/boot_id", NULL)) == 0);
   snprintf(id, sizeof(id), "%s", slurp("/proc/sys/kernel/random/uuid", NULL));
   CHECK(strlen(id) == 37);
   CHECK(strcmp(id, slurp("/proc/sys/kernel/random/uuid", NULL)) != 0);
-  guest_dprintf(1, "pipe-max-size: %s", slurp("/proc/sys/fs/pipe-max-size", NULL));
+  guest_dprintf(1, "pipe-max-size: %s",
+                slurp("/proc/sys/fs/pipe-max-size", NULL));
   say("sys/kernel: ostype, osrelease and hostname match uname; ids");
 
   double up = 0;
@@ -180,8 +183,8 @@ static void check_dev(void) {
   const struct {
     const char* path;
     unsigned major, minor;
-  } nodes[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},
-               {"/dev/full", 1, 7},   {"/dev/random", 1, 8},
+  } nodes[] = {{"/dev/null", 1, 3},    {"/dev/zero", 1, 5},
+               {"/dev/full", 1, 7},    {"/dev/random", 1, 8},
                {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
   for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
     CHECK_OK(stat(nodes[i].path, &st));
