@@ -212,6 +212,54 @@ ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
 // sys_futex.cc
 ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
                         UserAddr timeout, UserAddr uaddr2, uint32_t val3);
+// --- pipes, special files, polling and splicing ----------------------------
+
+// sys_pipe.cc
+ErrnoOr<void> Pipe(Task& t, UserAddr fds);
+ErrnoOr<void> Pipe2(Task& t, UserAddr fds, int flags);
+
+// sys_eventfd.cc
+ErrnoOr<uint64_t> Eventfd(Task& t, uint32_t initval);
+ErrnoOr<uint64_t> Eventfd2(Task& t, uint32_t initval, int flags);
+ErrnoOr<uint64_t> TimerfdCreate(Task& t, int clockid, int flags);
+ErrnoOr<void> TimerfdSettime(Task& t, Fd fd, int flags, UserAddr new_value,
+                             UserAddr old_value);
+ErrnoOr<void> TimerfdGettime(Task& t, Fd fd, UserAddr curr_value);
+ErrnoOr<uint64_t> Signalfd(Task& t, Fd fd, UserAddr mask, uint64_t sizemask);
+ErrnoOr<uint64_t> Signalfd4(Task& t, Fd fd, UserAddr mask, uint64_t sizemask,
+                            int flags);
+ErrnoOr<uint64_t> MemfdCreate(Task& t, CString name, uint32_t flags);
+
+// sys_poll.cc
+ErrnoOr<uint64_t> Poll(Task& t, UserAddr fds, uint64_t nfds, int timeout);
+ErrnoOr<uint64_t> Ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tsp,
+                        UserAddr sigmask, uint64_t sigsetsize);
+ErrnoOr<uint64_t> Select(Task& t, int nfds, UserAddr readfds, UserAddr writefds,
+                         UserAddr exceptfds, UserAddr timeout);
+ErrnoOr<uint64_t> Pselect6(Task& t, int nfds, UserAddr readfds,
+                           UserAddr writefds, UserAddr exceptfds,
+                           UserAddr timeout, UserAddr sig);
+ErrnoOr<uint64_t> EpollCreate(Task& t, int size);
+ErrnoOr<uint64_t> EpollCreate1(Task& t, int flags);
+ErrnoOr<void> EpollCtl(Task& t, Fd epfd, int op, Fd fd, UserAddr event);
+ErrnoOr<uint64_t> EpollWait(Task& t, Fd epfd, UserAddr events, int maxevents,
+                            int timeout);
+ErrnoOr<uint64_t> EpollPwait(Task& t, Fd epfd, UserAddr events, int maxevents,
+                             int timeout, UserAddr sigmask,
+                             uint64_t sigsetsize);
+ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
+                              UserAddr timeout, UserAddr sigmask,
+                              uint64_t sigsetsize);
+
+// sys_splice.cc
+ErrnoOr<uint64_t> Sendfile(Task& t, Fd out_fd, Fd in_fd, UserAddr offset,
+                           uint64_t count);
+ErrnoOr<uint64_t> Splice(Task& t, Fd fd_in, UserAddr off_in, Fd fd_out,
+                         UserAddr off_out, uint64_t len, uint32_t flags);
+ErrnoOr<uint64_t> Tee(Task& t, Fd fd_in, Fd fd_out, uint64_t len,
+                      uint32_t flags);
+ErrnoOr<uint64_t> CopyFileRange(Task& t, Fd fd_in, UserAddr off_in, Fd fd_out,
+                                UserAddr off_out, uint64_t len, uint32_t flags);
 
 }  // namespace sentry::syscalls
 

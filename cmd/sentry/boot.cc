@@ -23,6 +23,8 @@
 #include "platform/platforms.h"
 #include "sentry/base/log.h"
 #include "sentry/kernel/exec.h"
+#include "sentry/fs/mounts.h"
+#include "sentry/fs/procfs.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -30,6 +32,7 @@
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/vfs.h"
+#include "syscalls/handlers.h"
 #include "syscalls/table.h"
 
 extern char** environ;
@@ -116,6 +119,16 @@ int BootCommand(const std::vector<std::string>& args) {
     PrintError(std::string(st.message()));
     return kExitInternalError;
   }
+  if (absl::Status st = fs::MountSpecialFilesystems(kernel); !st.ok()) {
+    PrintError(std::string(st.message()));
+    return kExitInternalError;
+  }
+  // mount(2) of "proc" inside the sandbox makes another procfs.
+  syscalls::ProcMountFactory() = [](kernel::Task& t)
+      -> std::shared_ptr<vfs::Mount> {
+    absl::StatusOr<std::shared_ptr<vfs::Mount>> m = fs::MakeProcfs(t.kernel());
+    return m.ok() ? *m : nullptr;
+  };
 
   kernel::Task task(kernel, std::move(*as), std::move(mm));
   task.creds() = {.ruid = getuid(),

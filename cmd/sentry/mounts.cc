@@ -10,20 +10,13 @@
 #include "absl/strings/str_split.h"
 #include "gofer/client.h"
 #include "sentry/fs/gofer_fs.h"
+#include "sentry/fs/mounts.h"
 #include "sentry/fs/overlay.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/vfs/vfs.h"
 
 namespace sentry::cmd {
 namespace {
-
-// Set-up runs as the sandbox's root with every capability.
-vfs::Resolver SetupResolver(kernel::Kernel& kernel) {
-  vfs::Resolver r;
-  r.ns = kernel.mounts();
-  r.root = kernel.mounts()->root();
-  return r;
-}
 
 absl::Status ErrnoStatus(Errno e, const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", strerror(e.value())));
@@ -44,34 +37,6 @@ absl::StatusOr<std::shared_ptr<vfs::Inode>> GoferRoot(int fd, bool read_only,
 }
 
 }  // namespace
-
-absl::Status MountAt(kernel::Kernel& kernel, const std::string& guest_path,
-                     std::shared_ptr<vfs::Mount> m) {
-  vfs::Resolver r = SetupResolver(kernel);
-  vfs::Path cur = r.root;
-  for (absl::string_view part :
-       absl::StrSplit(guest_path, '/', absl::SkipEmpty())) {
-    std::string name(part);
-    ErrnoOr<vfs::Path> next = vfs::Lookup(r, cur, name, vfs::kFollow);
-    if (!next.ok() && next.error() == Errno(ENOENT)) {
-      ErrnoOr<void> made = vfs::Mkdir(r, cur, name, 0755);
-      if (!made.ok()) {
-        return ErrnoStatus(made.error(), "creating mount point " + guest_path);
-      }
-      next = vfs::Lookup(r, cur, name, vfs::kFollow);
-    }
-    if (!next.ok()) {
-      return ErrnoStatus(next.error(), "mount point " + guest_path);
-    }
-    cur = *next;
-  }
-  if (!S_ISDIR(cur.inode().Type())) {
-    return absl::FailedPreconditionError("mount point " + guest_path +
-                                         " is not a directory");
-  }
-  kernel.mounts()->Attach(std::move(m), cur);
-  return absl::OkStatus();
-}
 
 absl::Status BuildMountNamespace(kernel::Kernel& kernel,
                                  const SandboxFlags& flags) {
@@ -127,7 +92,7 @@ absl::Status BuildMountNamespace(kernel::Kernel& kernel,
     mf.read_only = ro;
     auto m = std::make_shared<vfs::Mount>(
         "9p", parts[0], std::make_shared<vfs::Dentry>(*vol), mf);
-    if (absl::Status s = MountAt(kernel, parts[0], m); !s.ok()) return s;
+    if (absl::Status s = fs::MountAt(kernel, parts[0], m); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -18,11 +18,6 @@ namespace sentry::cmd {
 absl::Status BuildMountNamespace(kernel::Kernel& kernel,
                                  const SandboxFlags& flags);
 
-// Mounts `m` on `guest_path`, creating missing directories (as root) on the
-// way; for the sandbox's own set-up, not for guests.
-absl::Status MountAt(kernel::Kernel& kernel, const std::string& guest_path,
-                     std::shared_ptr<vfs::Mount> m);
-
 }  // namespace sentry::cmd
 
 #endif  // CMD_SENTRY_MOUNTS_H_

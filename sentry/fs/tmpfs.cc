@@ -201,8 +201,29 @@ class TmpfsFile : public TmpfsInode {
   uint64_t SizeLocked() override { return size_; }
   uint64_t BlocksLocked() override { return pages_.size(); }
 
+  // File seals (fcntl F_ADD_SEALS/F_GET_SEALS, memfd_create(2)), checked
+  // on every write path as Linux's shmem does. How this differs from
+  // Linux: F_SEAL_WRITE does not fail with EBUSY while writable shared
+  // mappings exist, because file mappings are copies (see sys_mmap.cc).
+  uint32_t seals() {
+    absl::MutexLock l(&fs_->mu());
+    return seals_;
+  }
+  void set_seals(uint32_t seals) {
+    absl::MutexLock l(&fs_->mu());
+    seals_ = seals;
+  }
+  ErrnoOr<void> AddSeals(uint32_t add) {
+    absl::MutexLock l(&fs_->mu());
+    if (seals_ & F_SEAL_SEAL) return Errno(EPERM);
+    seals_ |= add;
+    return {};
+  }
+
   ErrnoOr<void> ResizeLocked(uint64_t size) override {
     if (size > kMaxFileSize) return Errno(EFBIG);
+    if (size < size_ && (seals_ & F_SEAL_SHRINK)) return Errno(EPERM);
+    if (size > size_ && (seals_ & F_SEAL_GROW)) return Errno(EPERM);
     if (size < size_) {
       FreeFromLocked(mm::PageUp(size) / kPage);
       // Zero the tail of the last partial page so growing again reads 0s.
@@ -250,7 +271,11 @@ class TmpfsFile : public TmpfsInode {
 
   ErrnoOr<size_t> WriteAt(std::span<const uint8_t> src, uint64_t offset) {
     absl::MutexLock l(&fs_->mu());
+    if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return Errno(EPERM);
     if (src.empty()) return size_t{0};
+    if ((seals_ & F_SEAL_GROW) && offset + src.size() > size_) {
+      return Errno(EPERM);
+    }
     if (offset >= kMaxFileSize) return Errno(EFBIG);
     size_t n = static_cast<size_t>(
         std::min<uint64_t>(src.size(), kMaxFileSize - offset));
@@ -289,6 +314,7 @@ class TmpfsFile : public TmpfsInode {
     }
     if (mode & FALLOC_FL_PUNCH_HOLE) {
       if (!(mode & FALLOC_FL_KEEP_SIZE)) return Errno(EOPNOTSUPP);
+      if (seals_ & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) return Errno(EPERM);
       for (uint64_t pos = offset; pos < end;) {
         size_t in_page = std::min<uint64_t>(end - pos, kPage - pos % kPage);
         auto it = pages_.find(pos / kPage);
@@ -306,6 +332,10 @@ class TmpfsFile : public TmpfsInode {
       }
       Touch(true);
       return {};
+    }
+    if (!(mode & FALLOC_FL_KEEP_SIZE) && end > size_ &&
+        (seals_ & F_SEAL_GROW)) {
+      return Errno(EPERM);
     }
     for (uint64_t idx = offset / kPage; idx < mm::PageUp(end) / kPage; ++idx) {
       if (pages_.count(idx)) continue;
@@ -334,6 +364,7 @@ class TmpfsFile : public TmpfsInode {
 
   uint64_t size_ = 0;
   std::map<uint64_t, uint64_t> pages_;  // page index → MemoryFile offset
+  uint32_t seals_ = F_SEAL_SEAL;
 };
 
 class TmpfsFileDescription : public FileDescription {
@@ -358,6 +389,22 @@ class TmpfsFileDescription : public FileDescription {
   }
   ErrnoOr<void> Allocate(int mode, uint64_t offset, uint64_t len) override {
     return file_->Allocate(mode, offset, len);
+  }
+  ErrnoOr<uint64_t> Fcntl(kernel::Task&, int cmd, uint64_t arg) override {
+    switch (cmd) {
+      case F_GET_SEALS:
+        return uint64_t{file_->seals()};
+      case F_ADD_SEALS: {
+        constexpr uint32_t kKnown = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+                                    F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+        if (arg & ~uint64_t{kKnown}) return Errno(EINVAL);
+        if (!writable()) return Errno(EPERM);
+        SENTRY_RETURN_IF_ERRNO(file_->AddSeals(static_cast<uint32_t>(arg)));
+        return uint64_t{0};
+      }
+      default:
+        return Errno(EINVAL);
+    }
   }
 
  private:
@@ -585,9 +632,14 @@ std::shared_ptr<Inode> Tmpfs::MakeRoot() {
 }
 
 std::shared_ptr<Inode> Tmpfs::NewAnonymousFile(mode_t mode, uid_t uid,
-                                               gid_t gid) {
-  absl::MutexLock l(&mu_);
-  return MakeInode({S_IFREG | (mode & 07777), uid, gid, 0}, "");
+                                               gid_t gid, uint32_t seals) {
+  std::shared_ptr<Inode> inode;
+  {
+    absl::MutexLock l(&mu_);
+    inode = MakeInode({S_IFREG | (mode & 07777), uid, gid, 0}, "");
+  }
+  static_cast<TmpfsFile*>(inode.get())->set_seals(seals);
+  return inode;
 }
 
 std::shared_ptr<Inode> Tmpfs::MakeInode(const NewNode& n,

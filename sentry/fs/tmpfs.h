@@ -11,6 +11,7 @@
 #ifndef SENTRY_FS_TMPFS_H_
 #define SENTRY_FS_TMPFS_H_
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -40,9 +41,12 @@ class Tmpfs : public std::enable_shared_from_this<Tmpfs> {
   // The root directory. Inodes hold their file system, not the other way
   // round, so call this once and keep the result (in a Mount).
   std::shared_ptr<vfs::Inode> MakeRoot();
-  // A regular file with no name (memfd_create).
+  // A regular file with no name (memfd_create). `seals`: the initial
+  // F_SEAL_* set; F_SEAL_SEAL (the default, as for every tmpfs file) means
+  // no seals can be added, 0 is memfd_create's MFD_ALLOW_SEALING.
   std::shared_ptr<vfs::Inode> NewAnonymousFile(mode_t mode, uid_t uid,
-                                               gid_t gid);
+                                               gid_t gid,
+                                               uint32_t seals = F_SEAL_SEAL);
 
   // Implementation details shared with the inodes in tmpfs.cc.
   mm::MemoryFile& memory() { return memory_; }

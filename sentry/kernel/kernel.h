@@ -1,15 +1,25 @@
 // Kernel: sandbox-wide state, shared by every task: the platform, the
 // MemoryFile, options, and the per-syscall unimplemented log.
+//
+// Lock order: Kernel::tasks_mu_ before any lock a ForEachTask/WithTask
+// callback takes (FdTable, MemoryManager, mount namespace).
 #ifndef SENTRY_KERNEL_KERNEL_H_
 #define SENTRY_KERNEL_KERNEL_H_
 
+#include <time.h>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/base/errno_or.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/dentry.h"
 
@@ -35,7 +45,12 @@ class Kernel {
       : options_(std::move(options)),
         memory_(std::move(memory)),
         platform_(std::move(platform)),
-        dispatcher_(dispatcher) {}
+        dispatcher_(dispatcher) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    boot_time_ns_ = static_cast<uint64_t>(ts.tv_sec) * 1000000000 +
+                    static_cast<uint64_t>(ts.tv_nsec);
+  }
 
   const KernelOptions& options() const { return options_; }
   mm::MemoryFile& memory() { return *memory_; }
@@ -53,7 +68,28 @@ class Kernel {
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
+  // The task registry (for /proc and, later, kill/wait): every live Task
+  // registers itself at construction and leaves at destruction.
+  void RegisterTask(Task* t) ABSL_LOCKS_EXCLUDED(tasks_mu_);
+  void UnregisterTask(Task* t) ABSL_LOCKS_EXCLUDED(tasks_mu_);
+  // The TIDs of the live tasks, ascending (a snapshot: a task may be gone
+  // by the time the caller looks it up).
+  std::vector<int> Tasks() const ABSL_LOCKS_EXCLUDED(tasks_mu_);
+  // Runs `fn` on the task with thread ID `tid` while the registry lock
+  // keeps it from going away; ESRCH if there is none. `fn` must not block
+  // and must not call back into the registry.
+  template <typename Fn>
+  auto WithTask(int tid, Fn&& fn) ABSL_LOCKS_EXCLUDED(tasks_mu_)
+      -> decltype(fn(std::declval<Task&>())) {
+    absl::MutexLock l(&tasks_mu_);
+    Task* t = FindTaskLocked(tid);
+    if (t == nullptr) return Errno(ESRCH);
+    return fn(*t);
+  }
+
  private:
+  Task* FindTaskLocked(int tid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_);
+
   KernelOptions options_;
   std::unique_ptr<mm::MemoryFile> memory_;
   std::unique_ptr<platform::Platform> platform_;
@@ -61,6 +97,8 @@ class Kernel {
   std::unique_ptr<vfs::MountNamespace> mounts_;
   FutexTable futexes_;
   uint64_t boot_time_ns_ = 0;
+  mutable absl::Mutex tasks_mu_;
+  std::vector<Task*> tasks_ ABSL_GUARDED_BY(tasks_mu_);
 };
 
 }  // namespace sentry::kernel

@@ -17,7 +17,49 @@ constexpr uint64_t Bit(int sig) { return 1ULL << (sig - 1); }
 // Signals that can be neither caught, blocked nor ignored.
 constexpr uint64_t kUnblockable = Bit(SIGKILL) | Bit(SIGSTOP);
 
+thread_local Task* current_task = nullptr;
+
+// Sets CurrentTask() for the duration of Task::Run.
+class CurrentTaskScope {
+ public:
+  explicit CurrentTaskScope(Task* t) : saved_(current_task) {
+    current_task = t;
+  }
+  ~CurrentTaskScope() { current_task = saved_; }
+
+ private:
+  Task* saved_;
+};
+
 }  // namespace
+
+Task* CurrentTask() { return current_task; }
+
+void Kernel::RegisterTask(Task* t) {
+  absl::MutexLock l(&tasks_mu_);
+  tasks_.push_back(t);
+}
+
+void Kernel::UnregisterTask(Task* t) {
+  absl::MutexLock l(&tasks_mu_);
+  tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), t), tasks_.end());
+}
+
+std::vector<int> Kernel::Tasks() const {
+  absl::MutexLock l(&tasks_mu_);
+  std::vector<int> tids;
+  for (Task* t : tasks_) tids.push_back(t->tid());
+  std::sort(tids.begin(), tids.end());
+  tids.erase(std::unique(tids.begin(), tids.end()), tids.end());
+  return tids;
+}
+
+Task* Kernel::FindTaskLocked(int tid) const {
+  for (Task* t : tasks_) {
+    if (t->tid() == tid) return t;
+  }
+  return nullptr;
+}
 
 DefaultAction DefaultActionOf(int sig) {
   switch (sig) {
@@ -59,9 +101,11 @@ Task::Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
   for (int r = 0; r < RLIM_NLIMITS; ++r) {
     getrlimit(static_cast<__rlimit_resource>(r), &rlimits_[r]);
   }
+  kernel_.RegisterTask(this);
 }
 
 Task::~Task() {
+  kernel_.UnregisterTask(this);
   // The memory manager's mappings live in the address space: drop it first.
   mm_.reset();
   as_.reset();
@@ -86,7 +130,20 @@ void Task::Kill(int sig) {
 void Task::QueueSignal(int sig) {
   if (sig < 1 || sig > kMaxSignal) return;
   pending_signals_.fetch_or(Bit(sig));
+  signal_queue_.Notify(POLLIN);
   Interrupt();
+}
+
+int Task::TakePendingSignal(uint64_t mask) {
+  uint64_t pending = pending_signals_.load();
+  for (;;) {
+    uint64_t take = pending & mask;
+    if (take == 0) return 0;
+    int sig = __builtin_ctzll(take) + 1;
+    if (pending_signals_.compare_exchange_weak(pending, pending & ~Bit(sig))) {
+      return sig;
+    }
+  }
 }
 
 void Task::Interrupt() {
@@ -142,6 +199,7 @@ void Task::HandleFault(const siginfo_t& info) {
 }
 
 ExitStatus Task::Run() {
+  CurrentTaskScope scope(this);
   SyscallDispatcher dispatch = kernel_.dispatcher();
   while (!exit_status_) {
     absl::StatusOr<platform::SwitchResult> event =

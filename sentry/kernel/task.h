@@ -122,6 +122,13 @@ class Task : public vfs::Waiter {
 
   // Makes `sig` pending and kicks the task (thread safe).
   void QueueSignal(int sig);
+  // The pending signals, bit sig-1 per signal (thread safe).
+  uint64_t pending_signals() const { return pending_signals_.load(); }
+  // Removes and returns the lowest pending signal in `mask` (bit sig-1), or
+  // 0 if none is pending (signalfd's read). Thread safe.
+  int TakePendingSignal(uint64_t mask);
+  // Notified with POLLIN whenever a signal becomes pending (signalfd).
+  vfs::WaitQueue& signal_queue() { return signal_queue_; }
   // Interrupts a running or blocked task so it looks at pending work.
   void Interrupt();
 
@@ -153,6 +160,9 @@ class Task : public vfs::Waiter {
   std::unique_ptr<platform::AddressSpace> as_;
   std::unique_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
+  // Before fds_: signalfds in the table unregister from it when the table
+  // goes away with the task.
+  vfs::WaitQueue signal_queue_;
   std::shared_ptr<vfs::FdTable> fds_ = std::make_shared<vfs::FdTable>();
   FsContext fs_;
   vfs::Path executable_;
@@ -170,6 +180,11 @@ class Task : public vfs::Waiter {
   uint64_t robust_list_ = 0;
   std::optional<ExitStatus> exit_status_;
 };
+
+// The task the calling host thread runs (each task has its own host thread,
+// set by Task::Run), or null on threads that run no task (the signal
+// forwarder, unit tests).
+Task* CurrentTask();
 
 // Linux's default action for `sig`.
 enum class DefaultAction { kTerminate, kCore, kIgnore, kStop, kContinue };

@@ -47,6 +47,13 @@ ErrnoOr<uint64_t> MemoryFile::Allocate(uint64_t length) {
   return Errno(ENOMEM);
 }
 
+uint64_t MemoryFile::AllocatedBytes() const {
+  absl::MutexLock l(&mu_);
+  uint64_t free = 0;
+  for (const auto& [off, len] : free_) free += len;
+  return size_ - free;
+}
+
 void MemoryFile::Free(uint64_t offset, uint64_t length) {
   if (length == 0) return;
   // Give the pages back to the host first: a freed range reads as zeros

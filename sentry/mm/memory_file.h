@@ -45,6 +45,9 @@ class MemoryFile {
   // Returns [offset, offset+length) to the allocator and its pages to the
   // host. Any page-aligned sub-range of an allocation may be freed.
   void Free(uint64_t offset, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
+  // Bytes currently allocated (for /proc/meminfo): an upper bound on what
+  // the sandbox uses, since allocated pages are only backed once touched.
+  uint64_t AllocatedBytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // The Sentry's own view of file offset `offset`.
   uint8_t* Access(uint64_t offset) const { return base_ + offset; }
@@ -55,7 +58,7 @@ class MemoryFile {
   UniqueFd fd_;
   uint8_t* const base_;
   const uint64_t size_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   // Free extents: offset → length, never adjacent (merged on Free).
   std::map<uint64_t, uint64_t> free_ ABSL_GUARDED_BY(mu_);
 };

@@ -40,6 +40,19 @@
 //     (raw and via libc), getrandom, prlimit64, rt_sigaction,
 //     rt_sigprocmask, arch_prctl, fstat/newfstatat/ioctl(TCGETS,
 //     TIOCGWINSZ) on stdio report what Linux reports (stdio are pipes).
+//   - pipes_poll: pipes (data, EOF, POLLHUP, O_NONBLOCK, PIPE_BUF
+//     atomicity, F_GETPIPE_SZ/F_SETPIPE_SZ, FIONREAD, EPIPE raising
+//     SIGPIPE), FIFOs (open rules, ENXIO), eventfd (counter, semaphore),
+//     epoll (level, edge, oneshot, MOD/DEL, close removes, timeouts),
+//     timerfd (blocking read, poll and epoll wake at expiry, absolute
+//     times), signalfd, memfd_create and seals, select/pselect6/poll
+//     (timeouts, EBADF, POLLNVAL), sendfile/splice/tee/copy_file_range.
+//   - procfs_dev ARGS: /proc/self and thread-self, cmdline, comm, stat,
+//     status, statm, environ, maps, limits, mounts, mountinfo, cwd, root,
+//     fd/ (readlink, re-opening a pipe), fdinfo/, sys/kernel (matching
+//     uname), boot_id/uuid, uptime, loadavg, cpuinfo, meminfo, stat,
+//     filesystems; /sys cpu lists; /dev nodes (numbers, modes, null,
+//     zero read and mmap, full, urandom) and links.
 //   - getpid_loop: a tight syscall loop works (output varies: pattern only).
 //   - segv, abort_prog, crash MODE: a guest killed by SIGSEGV, SIGABRT,
 //     SIGILL, SIGFPE or SIGTRAP (including a #GP from a non-canonical
@@ -340,6 +353,15 @@ std::vector<GuestCase> GuestCases() {
                          "fstat(0): fifo\n", "fstat(1): fifo\n",
                          "fstat(2): fifo\n",
                          "ioctl(1): TCGETS=ENOTTY TIOCGWINSZ=ENOTTY\n"};
+    cases.push_back(c);
+  }
+  cases.push_back(ok("pipes_poll"));
+  {
+    GuestCase c = ok("procfs_dev");
+    c.args = {"first", "second arg"};
+    c.stdout_contains = {"fd link of an eventfd: anon_inode:[eventfd]\n",
+                         "pipe-max-size: 1048576\n",
+                         "/dev/stdin -> /proc/self/fd/0\n"};
     cases.push_back(c);
   }
   {

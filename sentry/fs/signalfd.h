@@ -1,0 +1,62 @@
+// signalfd(2): reads the calling task's pending signals as
+// struct signalfd_siginfo records, implemented on Task's pending set.
+//
+// How this differs from Linux: the Sentry keeps one bit per pending signal,
+// not a queue of siginfo, so only ssi_signo is filled in (ssi_pid, ssi_uid,
+// ssi_code and the rest are 0) and a real-time signal queued twice is
+// read once. There is no process-wide (shared) pending set yet: the task
+// is the process.
+//
+// Lock order: SignalFd::mu_ is a leaf; the forwarding waiter in the task's
+// signal queue notifies queue_ from Wake (task's queue mu before ours).
+#ifndef SENTRY_FS_SIGNALFD_H_
+#define SENTRY_FS_SIGNALFD_H_
+
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "sentry/vfs/file_description.h"
+
+namespace sentry::kernel {
+class Task;
+}
+
+namespace sentry::fs {
+
+class SignalFd final : public vfs::FileDescription {
+ public:
+  // `mask`: bit sig-1 per signal (SIGKILL/SIGSTOP are dropped, as Linux
+  // silently does). `flags`: SFD_NONBLOCK. `task`: the creator, whose
+  // pending set is read (the task must outlive the file: true while a task
+  // is its own process and owns its FD table).
+  SignalFd(kernel::Task& task, uint64_t mask, int flags);
+  ~SignalFd() override;
+
+  void set_mask(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t mask() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  ErrnoOr<size_t> Read(kernel::Task& t, std::span<uint8_t> dst) override;
+  uint32_t Readiness(uint32_t mask) override;
+  vfs::WaitQueue* wait_queue() override { return &queue_; }
+
+ private:
+  class Forwarder : public vfs::Waiter {
+   public:
+    explicit Forwarder(vfs::WaitQueue& to) : to_(to) {}
+    void Wake(uint32_t events) override { to_.Notify(events); }
+
+   private:
+    vfs::WaitQueue& to_;
+  };
+
+  kernel::Task& task_;
+  mutable absl::Mutex mu_;
+  uint64_t mask_ ABSL_GUARDED_BY(mu_);
+  vfs::WaitQueue queue_;
+  Forwarder forwarder_{queue_};
+};
+
+}  // namespace sentry::fs
+
+#endif  // SENTRY_FS_SIGNALFD_H_
