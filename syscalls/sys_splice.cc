@@ -222,6 +222,12 @@ ErrnoOr<uint64_t> CopyFileRange(Task& t, Fd fd_in, UserAddr off_in, Fd fd_out,
   SENTRY_ASSIGN_OR_RETURN(struct stat sout, out->Stat());
   if (S_ISDIR(sin.st_mode) || S_ISDIR(sout.st_mode)) return Errno(EISDIR);
   if (!S_ISREG(sin.st_mode) || !S_ISREG(sout.st_mode)) return Errno(EINVAL);
+  // As Linux since 5.19: only within one file system; callers (cat, cp)
+  // fall back to read/write on EXDEV. Files without positional I/O
+  // (procfs, host stdio) count as foreign too.
+  if (sin.st_dev != sout.st_dev || !in->seekable() || !out->seekable()) {
+    return Errno(EXDEV);
+  }
   SENTRY_ASSIGN_OR_RETURN(std::optional<uint64_t> in_off,
                           CopyInOffset(t, off_in));
   SENTRY_ASSIGN_OR_RETURN(std::optional<uint64_t> out_off,

@@ -82,6 +82,8 @@ std::string StatusText(Task& t, int tid) {
   absl::StrAppendFormat(&out, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\n",
                         Comm(t), t.fs().umask, State(t),
                         State(t) == 'R' ? "running" : "sleeping");
+  // The fields and their order follow Linux 6.1's fs/proc/array.c, so
+  // tools that parse this file find what they expect.
   absl::StrAppendFormat(
       &out,
       "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
@@ -89,25 +91,48 @@ std::string StatusText(Task& t, int tid) {
       "Groups:\t%s\n",
       t.pid(), tid, t.ppid(), c.ruid, c.euid, c.suid, c.euid, c.rgid, c.egid,
       c.sgid, c.egid, 64, groups);
+  absl::StrAppendFormat(&out,
+                        "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
+                        "Kthread:\t0\n",
+                        t.pid(), tid, t.pid(), t.pid());
+  uint64_t stack_kb = 0, data_kb = 0;
+  for (const mm::Vma& v : t.mm().Areas()) {
+    if (v.name == "[stack]") {
+      stack_kb += v.length() / 1024;
+    } else if (!v.shared && (v.prot & PROT_WRITE)) {
+      data_kb += v.length() / 1024;
+    }
+  }
+  // Every mapped page counts as resident: the MemoryFile does not say
+  // which pages were touched.
   absl::StrAppendFormat(
       &out,
       "VmPeak:\t%8u kB\nVmSize:\t%8u kB\nVmLck:\t%8u kB\nVmPin:\t%8u kB\n"
-      "VmHWM:\t%8u kB\nVmRSS:\t%8u kB\n",
-      kb, kb, 0, 0, kb, kb);
+      "VmHWM:\t%8u kB\nVmRSS:\t%8u kB\nRssAnon:\t%8u kB\n"
+      "RssFile:\t%8u kB\nRssShmem:\t%8u kB\nVmData:\t%8u kB\n"
+      "VmStk:\t%8u kB\nVmExe:\t%8u kB\nVmLib:\t%8u kB\nVmPTE:\t%8u kB\n"
+      "VmSwap:\t%8u kB\nHugetlbPages:\t%8u kB\nCoreDumping:\t0\n"
+      "THP_enabled:\t1\nuntag_mask:\t0xffffffffffffffff\n",
+      kb, kb, 0, 0, kb, kb, kb, 0, 0, data_kb, stack_kb, 0, 0, 0, 0, 0);
   absl::StrAppendFormat(
       &out,
       "Threads:\t1\nSigQ:\t0/%u\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\n"
       "SigIgn:\t%s\nSigCgt:\t%s\n",
       t.rlimits()[RLIMIT_SIGPENDING].rlim_cur, Hex64(t.pending_signals()),
       Hex64(0), Hex64(t.signal_mask()), Hex64(ign), Hex64(cgt));
+  int cpus = ncpu > 0 ? static_cast<int>(ncpu) : 1;
+  uint64_t cpu_mask = cpus >= 64 ? ~uint64_t{0} : ((uint64_t{1} << cpus) - 1);
   absl::StrAppendFormat(
       &out,
       "CapInh:\t%s\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t%s\nCapAmb:\t%s\n"
       "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
-      "Cpus_allowed_list:\t0-%d\n"
+      "Speculation_Store_Bypass:\tthread vulnerable\n"
+      "SpeculationIndirectBranch:\tconditional enabled\n"
+      "Cpus_allowed:\t%x\nCpus_allowed_list:\t0-%d\n"
+      "Mems_allowed:\t1\nMems_allowed_list:\t0\n"
       "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
       Hex64(0), Hex64(caps), Hex64(caps), Hex64(0x000001ffffffffff), Hex64(0),
-      ncpu > 0 ? ncpu - 1 : 0);
+      cpu_mask, cpus - 1);
   return out;
 }
 

@@ -75,6 +75,8 @@ class SynthDir : public SynthInode {
   using Children = std::function<
       std::vector<std::pair<std::string, std::shared_ptr<vfs::Inode>>>()>;
   SynthDir(SynthAttr attr, Children children);
+  // Children come and go with tasks and FDs: never cached by name.
+  bool CacheableChildren() const override { return false; }
   ErrnoOr<std::shared_ptr<vfs::FileDescription>> Open(int flags) override;
   ErrnoOr<std::shared_ptr<vfs::Inode>> Lookup(const std::string& name) override;
   ErrnoOr<std::vector<vfs::DirEntry>> ReadDir() override;

@@ -82,6 +82,10 @@ RecentDentries& Recent() {
 }  // namespace
 
 ErrnoOr<std::shared_ptr<Dentry>> Dentry::Child(const std::string& name) {
+  if (!inode_->CacheableChildren()) {
+    SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, inode_->Lookup(name));
+    return std::make_shared<Dentry>(shared_from_this(), name, std::move(inode));
+  }
   if (std::shared_ptr<Dentry> d = CachedChild(name)) return d;
   // Looked up without the tree lock: the file system may block (Gofer).
   SENTRY_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, inode_->Lookup(name));

@@ -80,6 +80,11 @@ class Inode : public std::enable_shared_from_this<Inode> {
   }
 
   // --- directories -------------------------------------------------------
+  // Whether the VFS may cache this directory's children by name. Files
+  // whose children change without the VFS knowing (procfs: /proc/self/fd/3
+  // is whatever FD 3 is now) say no, and are looked up on every walk (what
+  // Linux's d_revalidate achieves).
+  virtual bool CacheableChildren() const { return true; }
   virtual ErrnoOr<std::shared_ptr<Inode>> Lookup(const std::string&) {
     return Errno(ENOTDIR);
   }
