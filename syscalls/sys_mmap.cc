@@ -40,6 +40,7 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
       return Errno(ENODEV);
     } else {
       if (!file->readable()) return Errno(EACCES);
+      SENTRY_RETURN_IF_ERRNO(file->CheckMmap(prot, type != MAP_PRIVATE));
       if (type != MAP_PRIVATE && (prot & PROT_WRITE) && !file->writable()) {
         return Errno(EACCES);
       }

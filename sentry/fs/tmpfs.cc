@@ -4,6 +4,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -390,7 +391,18 @@ class TmpfsFileDescription : public FileDescription {
   ErrnoOr<void> Allocate(int mode, uint64_t offset, uint64_t len) override {
     return file_->Allocate(mode, offset, len);
   }
-  ErrnoOr<uint64_t> Fcntl(kernel::Task&, int cmd, uint64_t arg) override {
+  ErrnoOr<void> CheckMmap(int prot, bool shared) override {
+    if (shared && (prot & PROT_WRITE) &&
+        (file_->seals() & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+      return Errno(EPERM);
+    }
+    return {};
+  }
+
+  ErrnoOr<uint64_t> Fcntl(kernel::Task& t, int cmd, uint64_t arg) override {
+    // Opened through another file system (the overlay uses tmpfs as its
+    // upper layer): seals are tmpfs's, not the overlay's.
+    if (inode() != file_.get()) return FileDescription::Fcntl(t, cmd, arg);
     switch (cmd) {
       case F_GET_SEALS:
         return uint64_t{file_->seals()};

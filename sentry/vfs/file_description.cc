@@ -128,6 +128,12 @@ ErrnoOr<uint64_t> FileDescription::Seek(int64_t offset, int whence) {
   return offset_;
 }
 
+ErrnoOr<void> FileDescription::Sync() {
+  mode_t type = inode() ? inode()->Type() : 0;
+  if (S_ISREG(type) || S_ISDIR(type)) return {};
+  return Errno(EINVAL);
+}
+
 ErrnoOr<struct stat> FileDescription::Stat() {
   if (Inode* i = inode()) return i->Stat();
   return Errno(EBADF);

@@ -76,14 +76,21 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
                                   uint64_t arg);
   // fcntl commands that belong to the file type (F_GETPIPE_SZ,
   // F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS); EINVAL elsewhere.
-  virtual ErrnoOr<uint64_t> Fcntl(kernel::Task&, int, uint64_t) {
-    return Errno(EINVAL);
+  virtual ErrnoOr<uint64_t> Fcntl(kernel::Task&, int cmd, uint64_t) {
+    // Pipe commands on a non-pipe are EBADF, seals on a file that cannot
+    // have them EINVAL.
+    return Errno(cmd == F_GETPIPE_SZ || cmd == F_SETPIPE_SZ ? EBADF : EINVAL);
   }
+  // May the file be mapped with `prot` (MAP_SHARED if `shared`)? memfd
+  // seals say no to shared writable mappings.
+  virtual ErrnoOr<void> CheckMmap(int /*prot*/, bool /*shared*/) { return {}; }
   virtual ErrnoOr<void> Truncate(uint64_t) { return Errno(EINVAL); }
   virtual ErrnoOr<void> Allocate(int /*mode*/, uint64_t, uint64_t) {
     return Errno(EOPNOTSUPP);
   }
-  virtual ErrnoOr<void> Sync() { return {}; }
+  // fsync(2): regular files and directories sync (nothing to do for
+  // sandbox memory); pipes, sockets and devices are EINVAL, as on Linux.
+  virtual ErrnoOr<void> Sync();
 
   // The directory listing for getdents64, "." and ".." first; entries are
   // addressed by index, which is what the file offset counts.

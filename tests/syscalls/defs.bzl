@@ -16,7 +16,7 @@ def syscall_test(
         deps = [],
         size = "medium",
         tags = [],
-        sentry_tags = ["manual"],
+        sentry_tags = [],
         timeout = None,
         **kwargs):
     """Builds <name>_bin and the tests <name>_native and <name>_<platform>.
@@ -27,8 +27,7 @@ def syscall_test(
       deps: extra deps; the test library, gmock and gtest_main are implied.
       size: Bazel test size of every generated test.
       tags: tags for every generated test.
-      sentry_tags: extra tags for the Sentry platform tests. "manual" until
-        the VFS lands, so `bazel test //...` runs only the native halves.
+      sentry_tags: extra tags for the Sentry platform tests.
       timeout: Bazel test timeout of every generated test.
       **kwargs: passed to the cc_binary (e.g. copts).
     """

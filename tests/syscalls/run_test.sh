@@ -18,7 +18,7 @@ set -uo pipefail
 readonly KNOWN_PLATFORMS="native ptrace"
 # Per-case limit for the expected-failure reruns: an expected failure may be
 # a hang (e.g. fork not implemented yet).
-readonly CASE_TIMEOUT_SECONDS=60
+readonly CASE_TIMEOUT_SECONDS=15
 
 platform="" binary="" sentry="" expectations="" check_only=0
 for arg in "$@"; do
