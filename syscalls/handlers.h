@@ -209,6 +209,25 @@ ErrnoOr<uint64_t> InotifyInit1(Task& t, int flags);
 ErrnoOr<uint64_t> InotifyAddWatch(Task& t, Fd fd, CString path, uint32_t mask);
 ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
 
+// sys_fork.cc
+ErrnoOr<uint64_t> Fork(Task& t);
+ErrnoOr<uint64_t> Vfork(Task& t);
+ErrnoOr<uint64_t> Clone(Task& t, uint64_t flags, UserAddr stack,
+                        UserAddr parent_tid, UserAddr child_tid, uint64_t tls);
+ErrnoOr<uint64_t> Clone3(Task& t, UserAddr uargs, uint64_t size);
+ErrnoOr<uint64_t> Execve(Task& t, CString path, UserAddr argv, UserAddr envp);
+ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
+                           UserAddr envp, int flags);
+ErrnoOr<uint64_t> Wait4(Task& t, int pid, UserAddr status, int options,
+                        UserAddr rusage);
+ErrnoOr<void> Waitid(Task& t, int idtype, int id, UserAddr infop, int options,
+                     UserAddr rusage);
+ErrnoOr<void> Setpgid(Task& t, int pid, int pgid);
+ErrnoOr<uint64_t> Getpgid(Task& t, int pid);
+ErrnoOr<uint64_t> Getpgrp(Task& t);
+ErrnoOr<uint64_t> Setsid(Task& t);
+ErrnoOr<uint64_t> Getsid(Task& t, int pid);
+
 // sys_futex.cc
 ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
                         UserAddr timeout, UserAddr uaddr2, uint32_t val3);

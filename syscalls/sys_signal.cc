@@ -80,27 +80,72 @@ ErrnoOr<void> SignalSelf(Task& t, int sig) {
 
 }  // namespace
 
+namespace {
+
+// May `sender` signal `target`? Root may signal anyone; others need their
+// real or effective UID to match the target's real or saved UID (kill(2)).
+bool MaySignal(Task& sender, Task& target) {
+  const kernel::Credentials& s = sender.creds();
+  const kernel::Credentials& d = target.creds();
+  return s.euid == 0 || s.ruid == d.ruid || s.ruid == d.suid ||
+         s.euid == d.ruid || s.euid == d.suid;
+}
+
+// Queues `sig` on `target` as kill(2) would. Init (PID 1) only gets
+// signals from other processes that it handles: default actions would
+// bring the sandbox down (pid_namespaces(7)).
+void Deliver(Task& sender, Task& target, int sig) {
+  if (sig == 0) return;
+  if (target.pid() == 1 && sender.pid() != 1 &&
+      target.sigactions()[sig].handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+    return;
+  }
+  target.QueueSignal(sig);
+}
+
+}  // namespace
+
 ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
-  // pid -1: every process but init and the caller, which is init: nobody.
-  if (pid == -1) return Errno(ESRCH);
-  // pid 0 and -pgid name the caller's process group, which is {PID 1}.
-  if (pid == t.pid() || pid == 0 || pid == -t.pid()) return SignalSelf(t, sig);
-  return Errno(ESRCH);
+  if (pid == INT32_MIN) return Errno(ESRCH);
+  if (pid == t.pid()) return SignalSelf(t, sig);
+  int allowed = 0;
+  int found =
+      t.kernel().processes().ForEachTarget(t.pid(), pid, [&](Task& target) {
+        if (&target == &t) {
+          if (sig != 0) t.QueueSignal(sig);
+          ++allowed;
+        } else if (MaySignal(t, target)) {
+          Deliver(t, target, sig);
+          ++allowed;
+        }
+      });
+  if (found == 0) return Errno(ESRCH);
+  if (allowed == 0) return Errno(EPERM);
+  return {};
 }
 
 ErrnoOr<void> Tkill(Task& t, int tid, int sig) {
   if (tid <= 0) return Errno(EINVAL);
-  if (tid != t.tid()) {
-    if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
-    return Errno(ESRCH);
-  }
-  return SignalSelf(t, sig);
+  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+  if (tid == t.tid()) return SignalSelf(t, sig);
+  // One thread per process: a TID is a PID.
+  bool permitted = true;
+  bool found = t.kernel().processes().WithLive(tid, [&](Task& target) {
+    if (!MaySignal(t, target)) {
+      permitted = false;
+      return;
+    }
+    Deliver(t, target, sig);
+  });
+  if (!found) return Errno(ESRCH);
+  if (!permitted) return Errno(EPERM);
+  return {};
 }
 
 ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig) {
   if (tgid <= 0 || tid <= 0) return Errno(EINVAL);
-  if (tgid != t.pid()) {
+  if (tgid != tid) {
     if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
     return Errno(ESRCH);
   }

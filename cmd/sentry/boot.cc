@@ -22,9 +22,9 @@
 #include "cmd/sentry/mounts.h"
 #include "platform/platforms.h"
 #include "sentry/base/log.h"
-#include "sentry/kernel/exec.h"
 #include "sentry/fs/mounts.h"
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/exec.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -124,8 +124,8 @@ int BootCommand(const std::vector<std::string>& args) {
     return kExitInternalError;
   }
   // mount(2) of "proc" inside the sandbox makes another procfs.
-  syscalls::ProcMountFactory() = [](kernel::Task& t)
-      -> std::shared_ptr<vfs::Mount> {
+  syscalls::ProcMountFactory() =
+      [](kernel::Task& t) -> std::shared_ptr<vfs::Mount> {
     absl::StatusOr<std::shared_ptr<vfs::Mount>> m = fs::MakeProcfs(t.kernel());
     return m.ok() ? *m : nullptr;
   };
@@ -182,7 +182,19 @@ int BootCommand(const std::vector<std::string>& args) {
 
   SENTRY_LOG(kInfo, "starting %s: entry %#x sp %#x", path, exec.program.entry,
              exec.program.stack_pointer);
+  kernel.processes().AddInit(&task);
   kernel::ExitStatus status = task.Run();
+  // PID 1 is gone: so is every other process in the sandbox (as when a
+  // PID namespace's init dies). Their threads are waited for so nothing
+  // runs while the kernel is torn down.
+  kernel.processes().Exited(1, kernel::ChildStatus{}, true);
+  kernel.processes().ForEachLive(
+      [](kernel::Task& t) { t.QueueSignal(SIGKILL); });
+  if (!kernel.WaitForChildThreads(absl::Seconds(10))) {
+    SENTRY_LOG(kError, "processes still running 10 s after init exited");
+    PrintError("processes did not die after the program exited");
+    _exit(status.signal != 0 ? 128 + status.signal : status.code);
+  }
   if (status.signal != 0) {
     SENTRY_LOG(kInfo, "guest killed by signal %d", status.signal);
     if (status.core) PrintError(DescribeDeath(guest_argv[0], status));

@@ -17,9 +17,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "platform/platform.h"
-#include "sentry/kernel/futex.h"
 #include "sentry/base/errno_or.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/process_table.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/dentry.h"
 
@@ -64,6 +66,27 @@ class Kernel {
   }
 
   FutexTable& futexes() { return futexes_; }
+  ProcessTable& processes() { return processes_; }
+
+  // Host threads running forked tasks: counted so the sandbox can wait for
+  // them all before tearing the kernel down.
+  void ChildThreadStarted() ABSL_LOCKS_EXCLUDED(threads_mu_) {
+    absl::MutexLock l(&threads_mu_);
+    ++child_threads_;
+  }
+  void ChildThreadDone() ABSL_LOCKS_EXCLUDED(threads_mu_) {
+    absl::MutexLock l(&threads_mu_);
+    --child_threads_;
+  }
+  // True if every child thread finished within `timeout`.
+  bool WaitForChildThreads(absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(threads_mu_) {
+    absl::MutexLock l(&threads_mu_);
+    auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(threads_mu_) {
+      return child_threads_ == 0;
+    };
+    return threads_mu_.AwaitWithTimeout(absl::Condition(&none), timeout);
+  }
 
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
@@ -96,6 +119,9 @@ class Kernel {
   SyscallDispatcher dispatcher_;
   std::unique_ptr<vfs::MountNamespace> mounts_;
   FutexTable futexes_;
+  ProcessTable processes_;
+  absl::Mutex threads_mu_;
+  int child_threads_ ABSL_GUARDED_BY(threads_mu_) = 0;
   uint64_t boot_time_ns_ = 0;
   mutable absl::Mutex tasks_mu_;
   std::vector<Task*> tasks_ ABSL_GUARDED_BY(tasks_mu_);

@@ -226,6 +226,54 @@ ExitStatus Task::Run() {
   return *exit_status_;
 }
 
+int Task::ppid() const {
+  return pid_ == 1 ? 0 : kernel_.processes().Parent(pid_);
+}
+
+InheritedState Task::StateForFork(bool share_files) const {
+  InheritedState s;
+  s.regs = regs_;
+  s.fds = share_files ? fds_ : fds_->Clone();
+  s.fs = fs_;
+  s.sigactions = sigactions_;
+  s.signal_mask = signal_mask_;
+  s.creds = creds_;
+  s.rlimits = rlimits_;
+  s.executable = executable_;
+  s.argv = argv_;
+  s.envp = envp_;
+  return s;
+}
+
+void Task::AdoptState(InheritedState s) {
+  regs_ = s.regs;
+  fds_ = std::move(s.fds);
+  fs_ = std::move(s.fs);
+  sigactions_ = s.sigactions;
+  signal_mask_ = s.signal_mask;
+  creds_ = std::move(s.creds);
+  rlimits_ = s.rlimits;
+  executable_ = std::move(s.executable);
+  argv_ = std::move(s.argv);
+  envp_ = std::move(s.envp);
+}
+
+std::pair<std::unique_ptr<platform::AddressSpace>,
+          std::unique_ptr<mm::MemoryManager>>
+Task::SwapMemory(std::unique_ptr<platform::AddressSpace> as,
+                 std::unique_ptr<mm::MemoryManager> mm) {
+  std::swap(as_, as);
+  std::swap(mm_, mm);
+  return {std::move(as), std::move(mm)};
+}
+
+void Task::ReleaseVforkParent() {
+  if (!vfork_) return;
+  vfork_->done.store(true);
+  vfork_->queue.Notify(~0u);
+  vfork_.reset();
+}
+
 vfs::Resolver Task::resolver() {
   vfs::Resolver r;
   r.ns = kernel_.mounts();

@@ -69,6 +69,26 @@ struct ExitStatus {
   uint64_t fault_pc = 0;
 };
 
+// What a child inherits at fork, captured on the parent's thread (the
+// child's thread starts later and must not read the running parent).
+struct InheritedState {
+  platform::Registers regs{};
+  std::shared_ptr<vfs::FdTable> fds;
+  FsContext fs;
+  std::array<KernelSigaction, kMaxSignal + 1> sigactions{};
+  uint64_t signal_mask = 0;
+  Credentials creds;
+  std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
+  vfs::Path executable;
+  std::vector<std::string> argv, envp;
+};
+
+// Shared by a vfork parent and its child.
+struct VforkState {
+  std::atomic<bool> done{false};
+  vfs::WaitQueue queue;
+};
+
 class Task : public vfs::Waiter {
  public:
   Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
@@ -99,9 +119,10 @@ class Task : public vfs::Waiter {
 
   // Thread and process IDs inside the sandbox's PID namespace: the first
   // task is PID 1, whose parent is outside the namespace (0).
-  int tid() const { return 1; }
-  int pid() const { return 1; }
-  int ppid() const { return 0; }
+  int tid() const { return pid_; }
+  int pid() const { return pid_; }
+  int ppid() const;
+  void set_pid(int pid) { pid_ = pid; }
 
   Credentials& creds() { return creds_; }
   std::array<struct rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
@@ -115,6 +136,25 @@ class Task : public vfs::Waiter {
 
   // Runs the guest until it exits or is killed.
   ExitStatus Run();
+
+  // fork: the parent's side (`share_files`: CLONE_FILES).
+  InheritedState StateForFork(bool share_files) const;
+  // fork: the child's side, before Run.
+  void AdoptState(InheritedState state);
+  // execve: installs a fresh address space and memory manager and returns
+  // the old ones (kept until the new image is loaded, for failure).
+  std::pair<std::unique_ptr<platform::AddressSpace>,
+            std::unique_ptr<mm::MemoryManager>>
+  SwapMemory(std::unique_ptr<platform::AddressSpace> as,
+             std::unique_ptr<mm::MemoryManager> mm);
+  void set_fds(std::shared_ptr<vfs::FdTable> fds) { fds_ = std::move(fds); }
+
+  // vfork: the parent sleeps until this child execs or exits.
+  void set_vfork(std::shared_ptr<VforkState> v) { vfork_ = std::move(v); }
+  void ReleaseVforkParent();
+  // The signal the parent gets when this process exits (SIGCHLD usually).
+  int exit_signal() const { return exit_signal_; }
+  void set_exit_signal(int sig) { exit_signal_ = sig; }
 
   // Ends the thread group with exit code `code` (exit_group(2)).
   void ExitGroup(int code);
@@ -179,6 +219,9 @@ class Task : public vfs::Waiter {
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;
   std::optional<ExitStatus> exit_status_;
+  int pid_ = 1;
+  int exit_signal_ = SIGCHLD;
+  std::shared_ptr<VforkState> vfork_;
 };
 
 // The task the calling host thread runs (each task has its own host thread,

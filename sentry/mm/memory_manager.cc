@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -24,6 +25,69 @@ Errno HostFailure(const absl::Status& status) {
 }
 
 }  // namespace
+
+ForkedMemory::ForkedMemory(ForkedMemory&& o) noexcept
+    : memory_(o.memory_),
+      vmas(std::move(o.vmas)),
+      mmap_top(o.mmap_top),
+      brk_start(o.brk_start),
+      brk(o.brk),
+      adopted(o.adopted) {
+  o.adopted = true;
+}
+
+ForkedMemory::~ForkedMemory() {
+  if (adopted) return;
+  for (const Vma& v : vmas) memory_->Free(v.offset, v.length());
+}
+
+ErrnoOr<ForkedMemory> MemoryManager::CopyForFork() const {
+  absl::ReaderMutexLock lock(&mu_);
+  ForkedMemory out(memory_);
+  out.mmap_top = mmap_top_;
+  out.brk_start = brk_start_;
+  out.brk = brk_;
+  for (Vma v : vmas_.All()) {
+    SENTRY_ASSIGN_OR_RETURN(uint64_t offset, memory_.Allocate(v.length()));
+    // Copy only what was ever written: the MemoryFile is sparse, and
+    // SEEK_DATA/SEEK_HOLE find its populated parts.
+    const off_t end = static_cast<off_t>(v.offset + v.length());
+    off_t pos = static_cast<off_t>(v.offset);
+    while (pos < end) {
+      off_t data = lseek(memory_.fd(), pos, SEEK_DATA);
+      if (data < 0 || data >= end) break;
+      off_t hole = lseek(memory_.fd(), data, SEEK_HOLE);
+      if (hole < 0 || hole > end) hole = end;
+      std::memcpy(memory_.Access(offset + (data - v.offset)),
+                  memory_.Access(static_cast<uint64_t>(data)),
+                  static_cast<size_t>(hole - data));
+      pos = hole;
+    }
+    v.offset = offset;
+    out.vmas.push_back(std::move(v));
+  }
+  return out;
+}
+
+ErrnoOr<std::unique_ptr<MemoryManager>> MemoryManager::FromFork(
+    MemoryFile& memory, platform::AddressSpace& as, uint64_t min_addr,
+    uint64_t max_addr, ForkedMemory forked) {
+  auto mm = std::make_unique<MemoryManager>(memory, as, min_addr, max_addr);
+  absl::MutexLock lock(&mm->mu_);
+  mm->mmap_top_ = forked.mmap_top;
+  mm->brk_start_ = forked.brk_start;
+  mm->brk_ = forked.brk;
+  // From here the areas belong to `mm`, whose destructor frees them.
+  forked.adopted = true;
+  for (Vma& v : forked.vmas) mm->vmas_.Insert(v);
+  for (const Vma& v : forked.vmas) {
+    if (absl::Status s = as.MapFile(v.start, v.length(), v.offset, v.prot);
+        !s.ok()) {
+      return HostFailure(s);
+    }
+  }
+  return mm;
+}
 
 MemoryManager::MemoryManager(MemoryFile& memory, platform::AddressSpace& as,
                              uint64_t min_addr, uint64_t max_addr)

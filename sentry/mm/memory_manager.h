@@ -18,6 +18,7 @@
 #define SENTRY_MM_MEMORY_MANAGER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,24 @@ struct MmapRequest {
   bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if occupied
   bool below_2g = false;   // MAP_32BIT
   std::string name;
+};
+
+// A copy of an address space's memory made by fork, waiting to be mapped
+// into the child's address space (which only the child's host thread can
+// do). Frees its MemoryFile ranges unless adopted.
+class ForkedMemory {
+ public:
+  ForkedMemory(MemoryFile& memory) : memory_(&memory) {}
+  ForkedMemory(ForkedMemory&& o) noexcept;
+  ForkedMemory& operator=(ForkedMemory&&) = delete;
+  ~ForkedMemory();
+
+ private:
+  friend class MemoryManager;
+  MemoryFile* memory_;
+  std::vector<Vma> vmas;
+  uint64_t mmap_top = 0, brk_start = 0, brk = 0;
+  bool adopted = false;
 };
 
 class MemoryManager {
@@ -91,6 +110,17 @@ class MemoryManager {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   std::vector<Vma> Areas() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // fork(2): copies every area's memory into fresh MemoryFile ranges (only
+  // the populated parts: holes stay holes). How this differs from Linux:
+  // the copy is eager, not copy-on-write, and MAP_SHARED anonymous memory
+  // is copied too, so it is not shared between parent and child.
+  ErrnoOr<ForkedMemory> CopyForFork() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The child's half: a MemoryManager over `as` with the copied areas
+  // mapped in. Must run on the thread that drives `as`.
+  static ErrnoOr<std::unique_ptr<MemoryManager>> FromFork(
+      MemoryFile& memory, platform::AddressSpace& as, uint64_t min_addr,
+      uint64_t max_addr, ForkedMemory forked);
   uint64_t min_addr() const { return min_addr_; }
   uint64_t max_addr() const { return max_addr_; }
 

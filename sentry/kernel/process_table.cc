@@ -1,0 +1,185 @@
+#include "sentry/kernel/process_table.h"
+
+#include <errno.h>
+
+#include <climits>
+
+namespace sentry::kernel {
+
+void ProcessTable::AddInit(Task* task) {
+  absl::MutexLock l(&mu_);
+  Process& p = procs_[1];
+  p.parent = 0;
+  p.pgid = 1;
+  p.sid = 1;
+  p.task = task;
+}
+
+ErrnoOr<int> ProcessTable::Allocate(int parent, int uid, uint64_t nproc_limit) {
+  absl::MutexLock l(&mu_);
+  int live = 0, of_uid = 0;
+  for (const auto& [pid, p] : procs_) {
+    if (p.zombie) continue;
+    ++live;
+    if (p.uid == uid) ++of_uid;
+  }
+  if (live >= kMaxProcesses) return Errno(EAGAIN);
+  // RLIMIT_NPROC binds everyone but root, as on Linux.
+  if (uid != 0 && static_cast<uint64_t>(of_uid) >= nproc_limit) {
+    return Errno(EAGAIN);
+  }
+  int pid = next_pid_;
+  while (procs_.count(pid)) pid = pid == INT_MAX / 2 ? 2 : pid + 1;
+  next_pid_ = pid + 1;
+  auto it = procs_.find(parent);
+  Process& p = procs_[pid];
+  p.parent = parent;
+  p.uid = uid;
+  if (it != procs_.end()) {
+    p.pgid = it->second.pgid;
+    p.sid = it->second.sid;
+  }
+  return pid;
+}
+
+void ProcessTable::Attach(int pid, Task* task) {
+  absl::MutexLock l(&mu_);
+  auto it = procs_.find(pid);
+  if (it != procs_.end()) it->second.task = task;
+}
+
+int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap) {
+  int parent = 0;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) return 0;
+    parent = it->second.parent;
+    it->second.task = nullptr;
+    // Orphans go to init, which reaps them (exited ones at once).
+    for (auto& [cpid, c] : procs_) {
+      if (c.parent == pid) c.parent = 1;
+    }
+    if (autoreap || parent == 0) {
+      procs_.erase(it);
+    } else {
+      it->second.zombie = status;
+    }
+  }
+  exits_.Notify(~0u);
+  return parent;
+}
+
+bool ProcessTable::Matches(const Process& p, int parent, int sel,
+                           int caller_pgid) const {
+  if (p.parent != parent) return false;
+  if (sel == -1) return true;
+  if (sel == 0) return p.pgid == caller_pgid;
+  if (sel < -1) return p.pgid == -sel;
+  return false;  // sel > 0 is matched by PID
+}
+
+ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
+                                                          bool peek) {
+  absl::MutexLock l(&mu_);
+  int caller_pgid = procs_.count(parent) ? procs_[parent].pgid : 0;
+  bool any = false;
+  for (auto it = procs_.begin(); it != procs_.end(); ++it) {
+    bool match = sel > 0 ? (it->first == sel && it->second.parent == parent)
+                         : Matches(it->second, parent, sel, caller_pgid);
+    if (!match) continue;
+    any = true;
+    if (!it->second.zombie) continue;
+    ChildStatus st = *it->second.zombie;
+    st.pid = it->first;
+    st.uid = it->second.uid;
+    if (!peek) procs_.erase(it);
+    return std::optional<ChildStatus>(st);
+  }
+  if (!any) return Errno(ECHILD);
+  return std::optional<ChildStatus>();
+}
+
+int ProcessTable::Parent(int pid) {
+  absl::MutexLock l(&mu_);
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? 0 : it->second.parent;
+}
+
+int ProcessTable::Group(int pid) {
+  absl::MutexLock l(&mu_);
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? 0 : it->second.pgid;
+}
+
+int ProcessTable::Session(int pid) {
+  absl::MutexLock l(&mu_);
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? 0 : it->second.sid;
+}
+
+ErrnoOr<void> ProcessTable::SetGroup(int caller, int pid, int pgid) {
+  absl::MutexLock l(&mu_);
+  if (pid == 0) pid = caller;
+  if (pgid == 0) pgid = pid;
+  if (pgid < 0) return Errno(EINVAL);
+  auto it = procs_.find(pid);
+  if (it == procs_.end() || it->second.zombie) return Errno(ESRCH);
+  if (pid != caller && it->second.parent != caller) return Errno(ESRCH);
+  auto me = procs_.find(caller);
+  if (it->second.sid != me->second.sid) return Errno(EPERM);
+  if (it->second.sid == pid) return Errno(EPERM);  // a session leader
+  if (pgid != pid) {
+    bool exists = false;
+    for (const auto& [p, proc] : procs_) {
+      if (proc.pgid == pgid && proc.sid == it->second.sid) exists = true;
+    }
+    if (!exists) return Errno(EPERM);
+  }
+  it->second.pgid = pgid;
+  return {};
+}
+
+ErrnoOr<int> ProcessTable::NewSession(int pid) {
+  absl::MutexLock l(&mu_);
+  for (const auto& [p, proc] : procs_) {
+    if (proc.pgid == pid && !proc.zombie) return Errno(EPERM);
+  }
+  Process& me = procs_[pid];
+  me.sid = me.pgid = pid;
+  return pid;
+}
+
+int ProcessTable::ForEachTarget(int caller, int sel,
+                                const std::function<void(Task&)>& fn) {
+  absl::MutexLock l(&mu_);
+  int caller_pgid = procs_.count(caller) ? procs_[caller].pgid : 0;
+  int n = 0;
+  for (const auto& [pid, p] : procs_) {
+    if (p.task == nullptr) continue;
+    bool match = sel > 0     ? pid == sel
+                 : sel == 0  ? p.pgid == caller_pgid
+                 : sel == -1 ? (pid != 1 && pid != caller)
+                             : p.pgid == -sel;
+    if (!match) continue;
+    fn(*p.task);
+    ++n;
+  }
+  return n;
+}
+
+void ProcessTable::ForEachLive(const std::function<void(Task&)>& fn) {
+  absl::MutexLock l(&mu_);
+  for (const auto& [pid, p] : procs_) {
+    if (p.task != nullptr) fn(*p.task);
+  }
+}
+
+int ProcessTable::LiveCount() {
+  absl::MutexLock l(&mu_);
+  int n = 0;
+  for (const auto& [pid, p] : procs_) n += p.task != nullptr;
+  return n;
+}
+
+}  // namespace sentry::kernel

@@ -1,0 +1,121 @@
+// ProcessTable: the sandbox's PID namespace as wait(2) and kill(2) see it:
+// who is whose parent, process groups and sessions, and the exit status of
+// each process until its parent reaps it (a zombie).
+//
+// One task per process for now (threads come later): a process's PID is
+// its only task's TID.
+//
+// Lock order: ProcessTable::mu_ before Kernel::tasks_mu_ is never needed;
+// it is taken alone, and Task methods called under it (QueueSignal) take
+// no table lock.
+#ifndef SENTRY_KERNEL_PROCESS_TABLE_H_
+#define SENTRY_KERNEL_PROCESS_TABLE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "sentry/base/errno_or.h"
+#include "sentry/vfs/wait_queue.h"
+
+namespace sentry::kernel {
+
+class Task;
+struct ExitStatus;
+
+// What wait4/waitid report about a reaped or waitable child.
+struct ChildStatus {
+  int pid = 0;
+  int uid = 0;
+  int code = 0;    // exit code, if signal == 0
+  int signal = 0;  // terminating signal
+  bool core = false;
+  // wait4's status word.
+  int WaitStatus() const {
+    return signal != 0 ? (signal | (core ? 0x80 : 0)) : ((code & 0xff) << 8);
+  }
+};
+
+class ProcessTable {
+ public:
+  // Caps the number of processes so a fork bomb cannot exhaust the host
+  // (each process is a stub process and a host thread in the Sentry).
+  static constexpr int kMaxProcesses = 2048;
+
+  // The first process (PID 1, parent 0, its own group and session).
+  void AddInit(Task* task) ABSL_LOCKS_EXCLUDED(mu_);
+  // A new PID for a child of `parent` (same group and session), counted
+  // against `uid`'s `nproc_limit` (RLIMIT_NPROC; EAGAIN beyond it).
+  ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The child's task is running (or gone: null).
+  void Attach(int pid, Task* task) ABSL_LOCKS_EXCLUDED(mu_);
+  // `pid` exited: it becomes a zombie for its parent (or is reaped at once
+  // if `autoreap`: the parent ignores SIGCHLD), its children go to init.
+  // Returns the parent's PID, to which SIGCHLD is due.
+  int Exited(int pid, const ChildStatus& status, bool autoreap)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // wait4/waitid's selector: > 0 one PID, -1 any child, 0 the caller's
+  // group, < -1 group -sel. Returns the first exited child (reaping it
+  // unless `peek`), nullopt if children exist but none has exited, ECHILD
+  // if none matches.
+  ErrnoOr<std::optional<ChildStatus>> TryWait(int parent, int sel, bool peek)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Notified whenever a process exits.
+  vfs::WaitQueue& exits() { return exits_; }
+
+  int Parent(int pid) ABSL_LOCKS_EXCLUDED(mu_);
+  int Group(int pid) ABSL_LOCKS_EXCLUDED(mu_);
+  int Session(int pid) ABSL_LOCKS_EXCLUDED(mu_);
+  // setpgid(2): EPERM/ESRCH/EACCES as Linux.
+  ErrnoOr<void> SetGroup(int caller, int pid, int pgid)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // setsid(2): EPERM if the caller leads a group.
+  ErrnoOr<int> NewSession(int pid) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Calls `fn` (with the table locked, so the task stays alive; `fn` must
+  // not block or call back into the table) on each live target of kill(2):
+  // one PID, the caller's group (0), group -sel, or everyone but init and
+  // the caller (-1). Returns how many there were.
+  int ForEachTarget(int caller, int sel, const std::function<void(Task&)>& fn)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Every live task (for killing the sandbox when init exits).
+  void ForEachLive(const std::function<void(Task&)>& fn)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  int LiveCount() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs `fn` on the live task `pid` with the table locked.
+  template <typename Fn>
+  bool WithLive(int pid, Fn&& fn) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock l(&mu_);
+    auto it = procs_.find(pid);
+    if (it == procs_.end() || it->second.task == nullptr) return false;
+    fn(*it->second.task);
+    return true;
+  }
+
+ private:
+  struct Process {
+    int parent = 0;
+    int pgid = 0;
+    int sid = 0;
+    int uid = 0;
+    Task* task = nullptr;  // null before Attach and after exit
+    std::optional<ChildStatus> zombie;
+  };
+  bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;
+
+  absl::Mutex mu_;
+  std::map<int, Process> procs_ ABSL_GUARDED_BY(mu_);
+  int next_pid_ ABSL_GUARDED_BY(mu_) = 2;
+  vfs::WaitQueue exits_;
+};
+
+}  // namespace sentry::kernel
+
+#endif  // SENTRY_KERNEL_PROCESS_TABLE_H_
