@@ -236,6 +236,15 @@ TEST(InotifyTest, MkdirGivesCreateWithIsdir) {
               ElementsAre(Ev(IN_CREATE | IN_ISDIR, "sub")));
 }
 
+TEST(InotifyTest, SymlinkGivesCreate) {
+  TempPath dir = TempPath::CreateDir();
+  FileDescriptor fd = NewInotify();
+  ASSERT_THAT(inotify_add_watch(fd.get(), dir.path().c_str(), IN_CREATE),
+              SyscallSucceeds());
+  ASSERT_THAT(symlink("target", dir.Child("link").c_str()), SyscallSucceeds());
+  EXPECT_THAT(ReadDescribed(fd.get()), ElementsAre(Ev(IN_CREATE, "link")));
+}
+
 TEST(InotifyTest, WatchOnFileItselfHasNoName) {
   TempPath f = TempPath::CreateFile();
   FileDescriptor fd = NewInotify();

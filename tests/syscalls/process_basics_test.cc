@@ -163,7 +163,10 @@ TEST(ProcessBasicsTest, UnknownResourceFailsEinval) {
 TEST(ProcessBasicsTest, NofileAboveNrOpenFailsEperm) {
   // setrlimit(2): EPERM "The caller tried to increase the hard RLIMIT_NOFILE
   // limit above the maximum defined by /proc/sys/fs/nr_open".
-  long nr_open = std::stol(ReadProcFile("/proc/sys/fs/nr_open"));
+  std::string text = ReadProcFile("/proc/sys/fs/nr_open");
+  ASSERT_FALSE(text.empty());
+  long nr_open = strtol(text.c_str(), nullptr, 10);
+  ASSERT_GT(nr_open, 0);
   struct rlimit old;
   ASSERT_THAT(getrlimit(RLIMIT_NOFILE, &old), SyscallSucceeds());
   struct rlimit big = {old.rlim_cur, static_cast<rlim_t>(nr_open) + 1};
