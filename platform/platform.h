@@ -89,6 +89,13 @@ class Context {
 
   // Host CPU time consumed by this guest thread, for CPU-time clocks.
   virtual absl::StatusOr<uint64_t> CpuTimeNs() = 0;
+
+  // The guest thread's x87/SSE state in FXSAVE format (512 bytes), read
+  // and written while it is stopped (between Switch calls), for signal
+  // frames.
+  static constexpr size_t kFpStateSize = 512;
+  virtual absl::Status GetFpState(uint8_t* fxsave) = 0;
+  virtual absl::Status SetFpState(const uint8_t* fxsave) = 0;
 };
 
 class Platform {

@@ -209,6 +209,20 @@ ErrnoOr<uint64_t> InotifyInit1(Task& t, int flags);
 ErrnoOr<uint64_t> InotifyAddWatch(Task& t, Fd fd, CString path, uint32_t mask);
 ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
 
+// sys_signal.cc (frames and waits)
+ErrnoOr<uint64_t> RtSigreturn(Task& t);
+ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
+ErrnoOr<void> RtSigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
+ErrnoOr<void> Pause(Task& t);
+ErrnoOr<void> RtSigpending(Task& t, UserAddr set, uint64_t sigsetsize);
+ErrnoOr<uint64_t> RtSigtimedwait(Task& t, UserAddr set, UserAddr info,
+                                 UserAddr timeout, uint64_t sigsetsize);
+
+// sys_time.cc (sleeps)
+ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain);
+ErrnoOr<void> ClockNanosleep(Task& t, int clock, int flags, UserAddr request,
+                             UserAddr remain);
+
 // sys_fork.cc
 ErrnoOr<uint64_t> Fork(Task& t);
 ErrnoOr<uint64_t> Vfork(Task& t);

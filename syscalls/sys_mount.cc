@@ -147,6 +147,7 @@ ErrnoOr<void> Umount2(Task& t, CString target, int flags) {
   SENTRY_ASSIGN_OR_RETURN(
       vfs::Path p,
       LookupAt(t, Fd{AT_FDCWD}, name, !(flags & UMOUNT_NOFOLLOW), false));
+  if (p.dentry != p.mount->root()) return Errno(EINVAL);  // not a mount
   // Without MNT_DETACH a mount in use is busy. Open files are not tracked
   // per mount yet: only the caller's cwd and root count.
   if (!(flags & MNT_DETACH) &&

@@ -62,19 +62,24 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
   return {};
 }
 
-// The sandbox holds one process (PID 1, process group 1, one thread) until
-// fork and threads land, so every target is either the caller or nobody.
-//
 // How we differ from Linux: the first process of a PID namespace ignores
-// signals with default disposition that come from inside the namespace
-// (SIGNAL_UNKILLABLE), so abort() in a container's init does not end it.
-// `sentry run` promises native behaviour, so PID 1 here is an ordinary
-// process: abort() kills it with SIGABRT, as it would outside a container.
+// signals with default disposition from inside the namespace
+// (SIGNAL_UNKILLABLE), including its own, so abort() in a container's init
+// does not end it. `sentry run` promises native behaviour, so PID 1's own
+// signals act as for any process; only other processes' default-action
+// signals to PID 1 are dropped, as Linux does.
 namespace {
 
 ErrnoOr<void> SignalSelf(Task& t, int sig) {
   if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
-  if (sig != 0) t.QueueSignal(sig);
+  if (sig != 0) {
+    siginfo_t info{};
+    info.si_signo = sig;
+    info.si_code = SI_TKILL;
+    info.si_pid = t.pid();
+    info.si_uid = t.creds().ruid;
+    t.QueueSignal(sig, &info);
+  }
   return {};
 }
 
@@ -100,7 +105,12 @@ void Deliver(Task& sender, Task& target, int sig) {
       target.sigactions()[sig].handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
     return;
   }
-  target.QueueSignal(sig);
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_code = SI_USER;
+  info.si_pid = sender.pid();
+  info.si_uid = sender.creds().ruid;
+  target.QueueSignal(sig, &info);
 }
 
 }  // namespace
@@ -150,6 +160,107 @@ ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig) {
     return Errno(ESRCH);
   }
   return Tkill(t, tid, sig);
+}
+
+ErrnoOr<uint64_t> RtSigreturn(Task& t) { return t.SignalReturn(); }
+
+ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
+  stack_t& cur = t.altstack();
+  bool on = !(cur.ss_flags & SS_DISABLE) &&
+            t.regs().rsp > reinterpret_cast<uint64_t>(cur.ss_sp) &&
+            t.regs().rsp <= reinterpret_cast<uint64_t>(cur.ss_sp) + cur.ss_size;
+  if (!old_ss.null()) {
+    stack_t out = cur;
+    if (on) out.ss_flags = SS_ONSTACK;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(old_ss.value, &out, sizeof(out)));
+  }
+  if (ss.null()) return {};
+  stack_t next;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(ss.value, &next, sizeof(next)));
+  if (on) return Errno(EPERM);
+  constexpr int kSsAutodisarm = 1 << 31;  // linux/signal.h
+  int mode = next.ss_flags & ~kSsAutodisarm;
+  if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) {
+    return Errno(EINVAL);
+  }
+  if (mode == SS_DISABLE) {
+    cur = stack_t{nullptr, SS_DISABLE, 0};
+    return {};
+  }
+  constexpr size_t kMinSigstksz = 2048;  // the kernel's MINSIGSTKSZ
+  if (next.ss_size < kMinSigstksz) return Errno(ENOMEM);
+  cur = stack_t{next.ss_sp, 0, next.ss_size};
+  return {};
+}
+
+namespace {
+
+// Sleeps until a signal must be handled (the caller's syscall then ends
+// with -ERESTARTNOHAND: EINTR after the handler, as sigsuspend and pause
+// do).
+ErrnoOr<void> SuspendUntilSignal(Task& t) {
+  ErrnoOr<void> r = t.Wait(nullptr, 0, [] { return false; });
+  if (!r.ok() && r.error() == Errno(kErestartSys)) {
+    return Errno(kErestartNoHand);
+  }
+  return r.ok() ? ErrnoOr<void>(Errno(kErestartNoHand)) : r.error();
+}
+
+}  // namespace
+
+ErrnoOr<void> RtSigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize) {
+  if (sigsetsize != kSigsetSize) return Errno(EINVAL);
+  uint64_t m;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(mask.value, &m, sizeof(m)));
+  t.set_saved_mask(t.signal_mask());
+  t.set_signal_mask(m);
+  return SuspendUntilSignal(t);
+}
+
+ErrnoOr<void> Pause(Task& t) { return SuspendUntilSignal(t); }
+
+ErrnoOr<void> RtSigpending(Task& t, UserAddr set, uint64_t sigsetsize) {
+  if (sigsetsize > kSigsetSize) return Errno(EINVAL);
+  uint64_t pending = t.pending_signals() & t.signal_mask();
+  return t.mm().CopyOut(set.value, &pending, sigsetsize);
+}
+
+ErrnoOr<uint64_t> RtSigtimedwait(Task& t, UserAddr set, UserAddr info,
+                                 UserAddr timeout, uint64_t sigsetsize) {
+  if (sigsetsize != kSigsetSize) return Errno(EINVAL);
+  uint64_t wanted;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(set.value, &wanted, sizeof(wanted)));
+  wanted &= ~kernel::kUnblockableSignals;
+  std::optional<absl::Time> deadline;
+  if (!timeout.null()) {
+    struct timespec ts;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(timeout.value, &ts, sizeof(ts)));
+    if (ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000 || ts.tv_sec < 0) {
+      return Errno(EINVAL);
+    }
+    deadline = absl::Now() + absl::DurationFromTimespec(ts);
+  }
+  int sig = t.TakePendingSignal(wanted);
+  if (sig == 0) {
+    ErrnoOr<void> r = t.Wait(
+        &t.signal_queue(), ~0u,
+        [&] {
+          sig = t.TakePendingSignal(wanted);
+          return sig != 0;
+        },
+        deadline);
+    if (!r.ok()) {
+      if (r.error() == Errno(ETIMEDOUT)) return Errno(EAGAIN);
+      return Errno(EINTR);
+    }
+  }
+  if (!info.null()) {
+    siginfo_t si{};
+    si.si_signo = sig;
+    si.si_code = SI_USER;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(info.value, &si, sizeof(si)));
+  }
+  return static_cast<uint64_t>(sig);
 }
 
 }  // namespace sentry::syscalls

@@ -89,3 +89,62 @@ ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc) {
 }
 
 }  // namespace sentry::syscalls
+
+namespace sentry::syscalls {
+namespace {
+
+// Sleeps until `clock` reads `until`; on a signal, EINTR (relative sleeps
+// write what was left to `rem`, as Linux does; the restart-block dance is
+// not emulated, so SA_RESTART does not resume a sleep).
+ErrnoOr<void> SleepUntil(Task& t, int clock, struct timespec until,
+                         bool relative_rem, UserAddr rem) {
+  SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
+  absl::Duration left =
+      absl::DurationFromTimespec(until) - absl::DurationFromTimespec(now);
+  absl::Time deadline = absl::Now() + left;
+  ErrnoOr<void> r = t.Wait(
+      nullptr, 0, [] { return false; }, deadline);
+  if (r.ok() || r.error() == Errno(ETIMEDOUT)) return {};
+  if (relative_rem && !rem.null()) {
+    absl::Duration still =
+        std::max(deadline - absl::Now(), absl::ZeroDuration());
+    struct timespec ts = absl::ToTimespec(still);
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(rem.value, &ts, sizeof(ts)));
+  }
+  return Errno(EINTR);
+}
+
+ErrnoOr<struct timespec> ValidTimespec(Task& t, UserAddr addr) {
+  struct timespec ts;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(addr.value, &ts, sizeof(ts)));
+  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) {
+    return Errno(EINVAL);
+  }
+  return ts;
+}
+
+}  // namespace
+
+ErrnoOr<void> ClockNanosleep(Task& t, int clock, int flags, UserAddr request,
+                             UserAddr remain) {
+  if (flags & ~TIMER_ABSTIME) return Errno(EINVAL);
+  if (clock == CLOCK_THREAD_CPUTIME_ID) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(struct timespec req, ValidTimespec(t, request));
+  SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
+  struct timespec until = req;
+  if (!(flags & TIMER_ABSTIME)) {
+    until.tv_sec += now.tv_sec;
+    until.tv_nsec += now.tv_nsec;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+  }
+  return SleepUntil(t, clock, until, !(flags & TIMER_ABSTIME), remain);
+}
+
+ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain) {
+  return ClockNanosleep(t, CLOCK_MONOTONIC, 0, request, remain);
+}
+
+}  // namespace sentry::syscalls

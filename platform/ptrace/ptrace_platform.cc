@@ -6,11 +6,13 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "platform/ptrace/stub_process.h"
@@ -139,6 +141,29 @@ class PtraceContext final : public Context {
     interrupted_.store(true);
     pid_t pid = stub_pid_.load(std::memory_order_relaxed);
     if (pid > 0) syscall(SYS_tgkill, pid, pid, kInterruptSignal);
+  }
+
+  absl::Status GetFpState(uint8_t* fxsave) override {
+    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    struct user_fpregs_struct fp;
+    if (pid <= 0 || ptrace(PTRACE_GETFPREGS, pid, nullptr, &fp) != 0) {
+      return absl::ErrnoToStatus(errno, "PTRACE_GETFPREGS");
+    }
+    static_assert(sizeof(fp) == kFpStateSize);
+    std::memcpy(fxsave, &fp, sizeof(fp));
+    return absl::OkStatus();
+  }
+
+  absl::Status SetFpState(const uint8_t* fxsave) override {
+    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    struct user_fpregs_struct fp;
+    std::memcpy(&fp, fxsave, sizeof(fp));
+    // MXCSR bits the CPU does not support would make the host refuse.
+    fp.mxcsr &= 0xffff;
+    if (pid <= 0 || ptrace(PTRACE_SETFPREGS, pid, nullptr, &fp) != 0) {
+      return absl::ErrnoToStatus(errno, "PTRACE_SETFPREGS");
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<uint64_t> CpuTimeNs() override {

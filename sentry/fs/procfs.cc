@@ -226,8 +226,10 @@ absl::StatusOr<std::shared_ptr<vfs::Mount>> MakeProcfs(kernel::Kernel& kernel) {
        {"random", random}});
   auto sys_fs = MakeDir(
       fs, "sys/fs",
-      {{"pipe-max-size", MakeFile(fs, "pipe-max-size",
-                                  text(absl::StrCat(kPipeMaxSize, "\n")))}});
+      {{"pipe-max-size",
+        MakeFile(fs, "pipe-max-size", text(absl::StrCat(kPipeMaxSize, "\n")))},
+       // The ceiling setrlimit(RLIMIT_NOFILE) enforces.
+       {"nr_open", MakeFile(fs, "nr_open", text("1048576\n"))}});
   auto sys = MakeDir(fs, "sys", {{"kernel", sys_kernel}, {"fs", sys_fs}});
 
   auto link = [&](const std::string& key, auto target) {

@@ -13,9 +13,9 @@
 namespace sentry::kernel {
 namespace {
 
-constexpr uint64_t Bit(int sig) { return 1ULL << (sig - 1); }
+constexpr uint64_t Bit(int sig) { return SigBit(sig); }
 // Signals that can be neither caught, blocked nor ignored.
-constexpr uint64_t kUnblockable = Bit(SIGKILL) | Bit(SIGSTOP);
+constexpr uint64_t kUnblockable = kUnblockableSignals;
 
 thread_local Task* current_task = nullptr;
 
@@ -127,8 +127,19 @@ void Task::Kill(int sig) {
   exit_status_ = status;
 }
 
-void Task::QueueSignal(int sig) {
+void Task::QueueSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return;
+  {
+    absl::MutexLock l(&info_mu_);
+    siginfo_t& slot = pending_info_[sig];
+    if (info != nullptr) {
+      slot = *info;
+    } else {
+      slot = siginfo_t{};
+      slot.si_signo = sig;
+      slot.si_code = SI_KERNEL;
+    }
+  }
   pending_signals_.fetch_or(Bit(sig));
   signal_queue_.Notify(POLLIN);
   Interrupt();
@@ -152,52 +163,6 @@ void Task::Interrupt() {
   context_->Interrupt();
 }
 
-void Task::DeliverPendingSignals() {
-  uint64_t deliverable =
-      pending_signals_.load() & ~(signal_mask_ & ~kUnblockable);
-  while (deliverable != 0 && !exit_status_) {
-    int sig = __builtin_ctzll(deliverable) + 1;
-    deliverable &= ~Bit(sig);
-    pending_signals_.fetch_and(~Bit(sig));
-    const KernelSigaction& act = sigactions_[sig];
-    if (sig == SIGKILL) {
-      Kill(sig);
-    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
-      continue;
-    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
-      switch (DefaultActionOf(sig)) {
-        case DefaultAction::kIgnore:
-        case DefaultAction::kContinue:
-          break;
-        case DefaultAction::kStop:
-          // Job control needs process groups (kernel-core work).
-          SENTRY_LOG(kInfo, "stop signal %d ignored: no job control yet", sig);
-          break;
-        case DefaultAction::kTerminate:
-        case DefaultAction::kCore:
-          Kill(sig);
-          break;
-      }
-    } else {
-      SENTRY_LOG(kInfo,
-                 "signal %d has a guest handler, which cannot run yet "
-                 "(no signal frames): terminating as SIG_DFL would",
-                 sig);
-      Kill(sig);
-    }
-  }
-}
-
-void Task::HandleFault(const siginfo_t& info) {
-  // Linux's force_sig_fault: a synchronous fault that is blocked, ignored
-  // or (for now) handled ends the process with that signal.
-  SENTRY_LOG(kInfo, "guest fault: signal %d code %d addr %p pc %#llx",
-             info.si_signo, info.si_code, info.si_addr, regs_.rip);
-  Kill(info.si_signo);
-  exit_status_->fault_info = info;
-  exit_status_->fault_pc = regs_.rip;
-}
-
 ExitStatus Task::Run() {
   CurrentTaskScope scope(this);
   SyscallDispatcher dispatch = kernel_.dispatcher();
@@ -211,8 +176,10 @@ ExitStatus Task::Run() {
       Kill(SIGKILL);
       break;
     }
+    in_syscall_ = false;
     switch (event->event) {
       case platform::SwitchEvent::kSyscall:
+        in_syscall_ = true;
         dispatch(*this);
         break;
       case platform::SwitchEvent::kFault:
@@ -330,7 +297,9 @@ ErrnoOr<void> Task::Wait(vfs::WaitQueue* queue, uint32_t events,
     if (fds[0].revents & POLLIN) {
       uint64_t count;
       (void)!read(interrupt_fd_.get(), &count, sizeof(count));
-      DeliverPendingSignals();
+      if (InterruptedBySignal()) {
+        return Errno(exit_status_ ? EINTR : kErestartSys);
+      }
     }
   }
 }
@@ -345,7 +314,9 @@ ErrnoOr<void> Task::WaitHostFd(int host_fd, short events) {
     if (fds[1].revents & POLLIN) {
       uint64_t count;
       (void)!read(interrupt_fd_.get(), &count, sizeof(count));
-      DeliverPendingSignals();
+      if (InterruptedBySignal()) {
+        return Errno(exit_status_ ? EINTR : kErestartSys);
+      }
       continue;
     }
     // Ready, or an error/hangup the following read or write will report.

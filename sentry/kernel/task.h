@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "sentry/base/errno_or.h"
@@ -38,6 +39,11 @@
 namespace sentry::kernel {
 
 inline constexpr int kMaxSignal = 64;
+// A signal's bit in a kernel sigset.
+inline constexpr uint64_t SigBit(int sig) { return 1ULL << (sig - 1); }
+// Signals that can be neither caught, blocked nor ignored.
+inline constexpr uint64_t kUnblockableSignals =
+    SigBit(SIGKILL) | SigBit(SIGSTOP);
 
 // The kernel's struct sigaction for rt_sigaction (not glibc's).
 struct KernelSigaction {
@@ -160,8 +166,18 @@ class Task : public vfs::Waiter {
   void ExitGroup(int code);
   bool exiting() const { return exit_status_.has_value(); }
 
-  // Makes `sig` pending and kicks the task (thread safe).
-  void QueueSignal(int sig);
+  // Makes `sig` pending and kicks the task (thread safe). `info`, if
+  // given, is what the handler's siginfo says (si_code, si_pid...).
+  void QueueSignal(int sig, const siginfo_t* info = nullptr);
+
+  // rt_sigreturn: restores the context saved in the signal frame at the
+  // stack pointer; returns the restored rax. A bad frame kills with
+  // SIGSEGV, as on Linux.
+  ErrnoOr<uint64_t> SignalReturn();
+  // sigaltstack(2)'s state.
+  stack_t& altstack() { return altstack_; }
+  // rt_sigsuspend/pause: the mask to restore once a handler has run.
+  void set_saved_mask(uint64_t mask) { saved_mask_ = mask; }
   // The pending signals, bit sig-1 per signal (thread safe).
   uint64_t pending_signals() const { return pending_signals_.load(); }
   // Removes and returns the lowest pending signal in `mask` (bit sig-1), or
@@ -192,8 +208,19 @@ class Task : public vfs::Waiter {
 
  private:
   void HandleFault(const siginfo_t& info);
-  // Delivers unblocked pending signals; may end the task.
+  // Delivers unblocked pending signals: default actions, or a signal frame
+  // for a guest handler; after a syscall, applies restart semantics to
+  // -ERESTART* results. May end the task.
   void DeliverPendingSignals();
+  // In a blocking wait: applies what needs no frame (ignored signals,
+  // default terminations) and says whether the wait must end because a
+  // handler is due or the task is exiting.
+  bool InterruptedBySignal();
+  // The first deliverable signal with a guest handler, or 0.
+  int NextHandledSignal() const;
+  // Pushes a signal frame for `sig` and points the registers at its
+  // handler; false (and SIGSEGV) if the stack cannot take it.
+  bool SetupFrame(int sig, const KernelSigaction& act, const siginfo_t& info);
   void Kill(int sig);
 
   Kernel& kernel_;
@@ -219,6 +246,12 @@ class Task : public vfs::Waiter {
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;
   std::optional<ExitStatus> exit_status_;
+  bool in_syscall_ = false;  // the last event was a syscall (for restarts)
+  stack_t altstack_{nullptr, SS_DISABLE, 0};
+  std::optional<uint64_t> saved_mask_;
+  absl::Mutex info_mu_;
+  std::array<siginfo_t, kMaxSignal + 1> pending_info_
+      ABSL_GUARDED_BY(info_mu_){};
   int pid_ = 1;
   int exit_signal_ = SIGCHLD;
   std::shared_ptr<VforkState> vfork_;

@@ -380,6 +380,7 @@ ErrnoOr<void> Mkdir(const Resolver& r, const Path& start, std::string_view path,
       pn.dir.inode().Mkdir(pn.name,
                            NewNodeIn(r, dir, S_IFDIR | (mode & 07777))));
   pn.dir.dentry->AddChild(pn.name, std::move(inode));
+  NotifyChild(pn.dir.inode(), IN_CREATE | IN_ISDIR, pn.name);
   return {};
 }
 
@@ -397,6 +398,7 @@ ErrnoOr<void> Symlink(const Resolver& r, const std::string& target,
       pn.dir.inode().Symlink(pn.name, target,
                              NewNodeIn(r, dir, S_IFLNK | 0777)));
   pn.dir.dentry->AddChild(pn.name, std::move(inode));
+  NotifyChild(pn.dir.inode(), IN_CREATE, pn.name);
   return {};
 }
 

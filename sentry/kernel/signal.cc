@@ -1,0 +1,332 @@
+// Signal delivery for Task: default actions, signal frames for guest
+// handlers, rt_sigreturn, and syscall restart semantics (Linux's
+// arch/x86/kernel/signal.c and kernel/signal.c).
+//
+// The frame is Linux's x86-64 rt_sigframe: the return address (the
+// handler's sa_restorer), a ucontext whose uc_mcontext is the kernel's
+// struct sigcontext, the siginfo, and the FPU state in FXSAVE format
+// (64-byte aligned, below the frame).
+#include <signal.h>
+
+#include <cstring>
+
+#include "sentry/base/log.h"
+#include "sentry/kernel/task.h"
+
+namespace sentry::kernel {
+namespace {
+
+// struct sigcontext (x86-64, kernel layout).
+struct KernelSigcontext {
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+  uint16_t cs, gs, fs, ss;
+  uint64_t err, trapno, oldmask, cr2;
+  uint64_t fpstate;
+  uint64_t reserved[8];
+};
+static_assert(sizeof(KernelSigcontext) == 256);
+
+struct KernelStack {
+  uint64_t ss_sp;
+  int32_t ss_flags;
+  int32_t pad;
+  uint64_t ss_size;
+};
+
+struct KernelUcontext {
+  uint64_t uc_flags;
+  uint64_t uc_link;
+  KernelStack uc_stack;
+  KernelSigcontext uc_mcontext;
+  uint64_t uc_sigmask;
+};
+static_assert(sizeof(KernelUcontext) == 304);
+
+struct RtSigframe {
+  uint64_t pretcode;
+  KernelUcontext uc;
+  siginfo_t info;
+};
+static_assert(sizeof(RtSigframe) == 440);
+
+constexpr uint64_t kRedZone = 128;
+constexpr uint64_t kUcSigcontextSs = 0x2;
+constexpr uint64_t kUcStrictRestoreSs = 0x4;
+// EFLAGS bits a signal handler may change (Linux's FIX_EFLAGS).
+constexpr uint64_t kFixEflags = 0x40dd5 | (1 << 18) | (1 << 16);  // +AC, RF
+constexpr uint64_t kEflagsDf = 1 << 10;
+constexpr uint64_t kEflagsTf = 1 << 8;
+constexpr uint64_t kSaRestorer = 0x04000000;
+
+bool OnAltStack(const stack_t& ss, uint64_t sp) {
+  uint64_t base = reinterpret_cast<uint64_t>(ss.ss_sp);
+  return !(ss.ss_flags & SS_DISABLE) && sp > base && sp <= base + ss.ss_size;
+}
+
+}  // namespace
+
+int Task::NextHandledSignal() const {
+  uint64_t deliverable =
+      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+  while (deliverable != 0) {
+    int sig = __builtin_ctzll(deliverable) + 1;
+    deliverable &= ~SigBit(sig);
+    uint64_t h = sigactions_[sig].handler;
+    if (sig != SIGKILL && h != reinterpret_cast<uint64_t>(SIG_DFL) &&
+        h != reinterpret_cast<uint64_t>(SIG_IGN)) {
+      return sig;
+    }
+  }
+  return 0;
+}
+
+bool Task::InterruptedBySignal() {
+  if (exit_status_) return true;
+  // Signals needing no frame are dealt with here, in the wait: ignored
+  // ones vanish, fatal defaults end the task.
+  uint64_t deliverable =
+      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+  while (deliverable != 0) {
+    int sig = __builtin_ctzll(deliverable) + 1;
+    deliverable &= ~SigBit(sig);
+    uint64_t h = sigactions_[sig].handler;
+    if (sig == SIGKILL) {
+      pending_signals_.fetch_and(~SigBit(sig));
+      Kill(sig);
+      return true;
+    }
+    if (h == reinterpret_cast<uint64_t>(SIG_IGN)) {
+      pending_signals_.fetch_and(~SigBit(sig));
+    } else if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      DefaultAction a = DefaultActionOf(sig);
+      if (a == DefaultAction::kTerminate || a == DefaultAction::kCore) {
+        pending_signals_.fetch_and(~SigBit(sig));
+        Kill(sig);
+        return true;
+      }
+      pending_signals_.fetch_and(~SigBit(sig));  // ignore, stop, continue
+    } else {
+      return true;  // a handler must run: the syscall is interrupted
+    }
+  }
+  return false;
+}
+
+void Task::DeliverPendingSignals() {
+  // A syscall interrupted for a signal (-ERESTART*): restart it, or turn it
+  // into EINTR, depending on what will be delivered.
+  if (in_syscall_) {
+    in_syscall_ = false;
+    int64_t rv = static_cast<int64_t>(regs_.rax);
+    if (rv <= -kErestartSys && rv >= -kErestartRestartBlock) {
+      int handled = NextHandledSignal();
+      bool restart;
+      if (handled == 0) {
+        restart = rv != -kErestartRestartBlock;
+      } else if (rv == -kErestartNoIntr) {
+        restart = true;
+      } else if (rv == -kErestartSys) {
+        restart = sigactions_[handled].flags & SA_RESTART;
+      } else {
+        restart = false;
+      }
+      if (restart) {
+        regs_.rax = regs_.orig_rax;
+        regs_.rip -= 2;  // back onto the `syscall` instruction
+      } else {
+        regs_.rax = static_cast<uint64_t>(-EINTR);
+      }
+      if (handled == 0 && saved_mask_) {
+        // sigsuspend restarting: its temporary mask ends now.
+        signal_mask_ = *saved_mask_;
+        saved_mask_.reset();
+      }
+    }
+  }
+  uint64_t deliverable =
+      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+  while (deliverable != 0 && !exit_status_) {
+    int sig = __builtin_ctzll(deliverable) + 1;
+    deliverable &= ~SigBit(sig);
+    pending_signals_.fetch_and(~SigBit(sig));
+    siginfo_t info;
+    {
+      absl::MutexLock l(&info_mu_);
+      info = pending_info_[sig];
+    }
+    if (info.si_signo == 0) info.si_signo = sig;
+    KernelSigaction act = sigactions_[sig];
+    if (sig == SIGKILL) {
+      Kill(sig);
+    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
+      continue;
+    } else if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      switch (DefaultActionOf(sig)) {
+        case DefaultAction::kIgnore:
+        case DefaultAction::kContinue:
+          break;
+        case DefaultAction::kStop:
+          // Job control (stopping) is not emulated yet.
+          SENTRY_LOG(kInfo, "stop signal %d ignored: no job control yet", sig);
+          break;
+        case DefaultAction::kTerminate:
+        case DefaultAction::kCore:
+          Kill(sig);
+          break;
+      }
+    } else {
+      if (!SetupFrame(sig, act, info)) return;
+      // The handler runs with its mask; further pending signals nest
+      // their frames on top, as Linux does.
+      deliverable =
+          pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+    }
+  }
+}
+
+bool Task::SetupFrame(int sig, const KernelSigaction& act,
+                      const siginfo_t& info) {
+  auto segv = [this] {
+    SENTRY_LOG(kInfo, "cannot push a signal frame: killing with SIGSEGV");
+    Kill(SIGSEGV);
+    return false;
+  };
+  if (!(act.flags & kSaRestorer)) return segv();  // x86-64 requires it
+  uint64_t sp = regs_.rsp - kRedZone;
+  bool on_alt = OnAltStack(altstack_, regs_.rsp);
+  if ((act.flags & SA_ONSTACK) && !(altstack_.ss_flags & SS_DISABLE) &&
+      !on_alt) {
+    sp = reinterpret_cast<uint64_t>(altstack_.ss_sp) + altstack_.ss_size;
+  }
+  uint8_t fx[platform::Context::kFpStateSize];
+  if (!context_->GetFpState(fx).ok()) return segv();
+  sp = (sp - sizeof(fx)) & ~uint64_t{63};
+  uint64_t fp_addr = sp;
+  sp = ((sp - sizeof(RtSigframe)) & ~uint64_t{15}) - 8;
+
+  RtSigframe f{};
+  f.pretcode = act.restorer;
+  f.uc.uc_flags = kUcSigcontextSs | kUcStrictRestoreSs;
+  f.uc.uc_stack.ss_sp = reinterpret_cast<uint64_t>(altstack_.ss_sp);
+  f.uc.uc_stack.ss_flags = (altstack_.ss_flags & SS_DISABLE)
+                               ? SS_DISABLE
+                               : (on_alt ? SS_ONSTACK : 0);
+  f.uc.uc_stack.ss_size = altstack_.ss_size;
+  KernelSigcontext& c = f.uc.uc_mcontext;
+  c.r8 = regs_.r8;
+  c.r9 = regs_.r9;
+  c.r10 = regs_.r10;
+  c.r11 = regs_.r11;
+  c.r12 = regs_.r12;
+  c.r13 = regs_.r13;
+  c.r14 = regs_.r14;
+  c.r15 = regs_.r15;
+  c.rdi = regs_.rdi;
+  c.rsi = regs_.rsi;
+  c.rbp = regs_.rbp;
+  c.rbx = regs_.rbx;
+  c.rdx = regs_.rdx;
+  c.rax = regs_.rax;
+  c.rcx = regs_.rcx;
+  c.rsp = regs_.rsp;
+  c.rip = regs_.rip;
+  c.eflags = regs_.eflags;
+  c.cs = static_cast<uint16_t>(regs_.cs);
+  c.ss = static_cast<uint16_t>(regs_.ss);
+  c.trapno = info.si_signo == SIGSEGV || info.si_signo == SIGBUS ? 14 : 0;
+  c.cr2 = (sig == SIGSEGV || sig == SIGBUS)
+              ? reinterpret_cast<uint64_t>(info.si_addr)
+              : 0;
+  c.oldmask = signal_mask_;
+  c.fpstate = fp_addr;
+  // sigsuspend's caller gets its own mask back when the handler returns.
+  f.uc.uc_sigmask = saved_mask_ ? *saved_mask_ : signal_mask_;
+  saved_mask_.reset();
+  f.info = info;
+  f.info.si_signo = sig;
+  if (!mm_->CopyOut(fp_addr, fx, sizeof(fx)).ok() ||
+      !mm_->CopyOut(sp, &f, sizeof(f)).ok()) {
+    return segv();
+  }
+  regs_.rip = act.handler;
+  regs_.rsp = sp;
+  regs_.rdi = static_cast<uint64_t>(sig);
+  regs_.rsi = sp + offsetof(RtSigframe, info);
+  regs_.rdx = sp + offsetof(RtSigframe, uc);
+  regs_.rax = 0;
+  regs_.eflags &= ~(kEflagsDf | kEflagsTf);
+  uint64_t mask = signal_mask_ | act.mask;
+  if (!(act.flags & SA_NODEFER)) mask |= SigBit(sig);
+  set_signal_mask(mask);
+  if (act.flags & SA_RESETHAND) sigactions_[sig] = KernelSigaction{};
+  return true;
+}
+
+ErrnoOr<uint64_t> Task::SignalReturn() {
+  // The handler's `ret` popped pretcode: the ucontext is at rsp.
+  uint64_t frame = regs_.rsp - 8;
+  RtSigframe f;
+  if (!mm_->CopyIn(frame, &f, sizeof(f)).ok()) {
+    Kill(SIGSEGV);
+    return Errno(EFAULT);
+  }
+  const KernelSigcontext& c = f.uc.uc_mcontext;
+  regs_.r8 = c.r8;
+  regs_.r9 = c.r9;
+  regs_.r10 = c.r10;
+  regs_.r11 = c.r11;
+  regs_.r12 = c.r12;
+  regs_.r13 = c.r13;
+  regs_.r14 = c.r14;
+  regs_.r15 = c.r15;
+  regs_.rdi = c.rdi;
+  regs_.rsi = c.rsi;
+  regs_.rbp = c.rbp;
+  regs_.rbx = c.rbx;
+  regs_.rdx = c.rdx;
+  regs_.rax = c.rax;
+  regs_.rcx = c.rcx;
+  regs_.rsp = c.rsp;
+  regs_.rip = c.rip;
+  regs_.eflags = (regs_.eflags & ~kFixEflags) | (c.eflags & kFixEflags);
+  regs_.orig_rax = ~0ULL;  // no syscall restart from here
+  if (c.fpstate != 0) {
+    uint8_t fx[platform::Context::kFpStateSize];
+    if (!mm_->CopyIn(c.fpstate, fx, sizeof(fx)).ok() ||
+        !context_->SetFpState(fx).ok()) {
+      Kill(SIGSEGV);
+      return Errno(EFAULT);
+    }
+  }
+  set_signal_mask(f.uc.uc_sigmask);
+  // The frame's uc_stack restores sigaltstack's settings, as Linux does.
+  if (!OnAltStack(altstack_, regs_.rsp)) {
+    altstack_.ss_sp = reinterpret_cast<void*>(f.uc.uc_stack.ss_sp);
+    altstack_.ss_size = f.uc.uc_stack.ss_size;
+    altstack_.ss_flags = f.uc.uc_stack.ss_flags & SS_DISABLE;
+  }
+  in_syscall_ = false;  // rax is the interrupted context's, not a result
+  return regs_.rax;
+}
+
+void Task::HandleFault(const siginfo_t& info) {
+  // Linux's force_sig_fault: a synchronous fault that is blocked or
+  // ignored cannot be delivered and ends the process; a handler runs.
+  int sig = info.si_signo;
+  const KernelSigaction& act = sigactions_[sig];
+  bool blocked = signal_mask_ & SigBit(sig);
+  bool handled = act.handler != reinterpret_cast<uint64_t>(SIG_DFL) &&
+                 act.handler != reinterpret_cast<uint64_t>(SIG_IGN);
+  if (handled && !blocked) {
+    SetupFrame(sig, act, info);
+    return;
+  }
+  SENTRY_LOG(kInfo, "guest fault: signal %d code %d addr %p pc %#llx",
+             info.si_signo, info.si_code, info.si_addr, regs_.rip);
+  Kill(sig);
+  exit_status_->fault_info = info;
+  exit_status_->fault_pc = regs_.rip;
+}
+
+}  // namespace sentry::kernel
