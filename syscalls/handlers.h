@@ -223,6 +223,27 @@ ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain);
 ErrnoOr<void> ClockNanosleep(Task& t, int clock, int flags, UserAddr request,
                              UserAddr remain);
 
+// sys_creds.cc
+ErrnoOr<void> Setuid(Task& t, uint32_t uid);
+ErrnoOr<void> Setgid(Task& t, uint32_t gid);
+ErrnoOr<void> Setreuid(Task& t, uint32_t r, uint32_t e);
+ErrnoOr<void> Setregid(Task& t, uint32_t r, uint32_t e);
+ErrnoOr<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s);
+ErrnoOr<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s);
+ErrnoOr<void> Getresuid(Task& t, UserAddr r, UserAddr e, UserAddr s);
+ErrnoOr<void> Getresgid(Task& t, UserAddr r, UserAddr e, UserAddr s);
+ErrnoOr<uint64_t> Setfsuid(Task& t, uint32_t uid);
+ErrnoOr<uint64_t> Setfsgid(Task& t, uint32_t gid);
+ErrnoOr<uint64_t> Getgroups(Task& t, int size, UserAddr list);
+ErrnoOr<void> Setgroups(Task& t, int size, UserAddr list);
+ErrnoOr<void> Capget(Task& t, UserAddr header, UserAddr data);
+ErrnoOr<void> Capset(Task& t, UserAddr header, UserAddr data);
+ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
+                        uint64_t a4, uint64_t a5);
+ErrnoOr<void> Sysinfo(Task& t, UserAddr info);
+ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage);
+ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice);
+
 // sys_fork.cc
 ErrnoOr<uint64_t> Fork(Task& t);
 ErrnoOr<uint64_t> Vfork(Task& t);

@@ -108,6 +108,36 @@ ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags) {
   return {};
 }
 
+ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
+  if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
+  switch (advice) {
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_MERGEABLE:
+    case MADV_UNMERGEABLE:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+      return {};
+    case MADV_DONTNEED:
+    case MADV_FREE:
+    case MADV_REMOVE:
+      // Private anonymous pages read as zeros afterwards.
+      return t.mm().ZeroRange(addr.value, mm::PageUp(length));
+    default:
+      return Errno(EINVAL);
+  }
+}
+
 ErrnoOr<uint64_t> Brk(Task& t, UserAddr addr) { return t.mm().Brk(addr.value); }
 
 }  // namespace sentry::syscalls

@@ -154,6 +154,7 @@ ErrnoOr<void> Umount2(Task& t, CString target, int flags) {
       (t.fs().cwd.mount == p.mount || t.fs().root.mount == p.mount)) {
     return Errno(EBUSY);
   }
+  if (flags & MNT_DETACH) return t.kernel().mounts()->DetachTree(p);
   return t.kernel().mounts()->Detach(p);
 }
 

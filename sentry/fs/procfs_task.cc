@@ -25,7 +25,9 @@ constexpr uint64_t kPage = 4096;
 // most 15 bytes).
 std::string Comm(Task& t) {
   std::string name;
-  if (t.executable().dentry) {
+  if (!t.comm().empty()) {
+    name = t.comm();
+  } else if (t.executable().dentry) {
     name = t.executable().dentry->name();
   } else if (!t.argv().empty()) {
     name = t.argv()[0];

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "sentry/base/log.h"
+#include "sentry/vfs/lock.h"
 
 namespace sentry::kernel {
 namespace {
@@ -63,6 +64,13 @@ void RunChild(Kernel& kernel, int pid, InheritedState state,
 void ReportExit(Task& t, const ExitStatus& status) {
   Kernel& kernel = t.kernel();
   t.ReleaseVforkParent();
+  // A dying process drops its fcntl record locks (OFD and flock locks go
+  // with their open file descriptions).
+  for (const auto& [fd, file] : t.fds().All()) {
+    if (vfs::Inode* inode = file->inode()) {
+      vfs::ReleaseLocksOf(*inode, t.lock_owner());
+    }
+  }
   // CLONE_CHILD_CLEARTID: zero the TID word and wake a futex waiter on it.
   if (uint64_t addr = t.clear_child_tid(); addr != 0) {
     int zero = 0;

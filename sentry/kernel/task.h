@@ -118,6 +118,13 @@ class Task : public vfs::Waiter {
   // process until thread groups exist.
   const void* lock_owner() const { return this; }
   std::vector<std::string>& argv() { return argv_; }
+  // PR_SET_NAME's name (empty: derived from the executable, as at exec).
+  std::string& comm() { return comm_; }
+  // prctl state kept for PR_GET_* (and, for the subreaper, wait).
+  int& pdeath_signal() { return pdeath_signal_; }
+  bool& no_new_privs() { return no_new_privs_; }
+  int& dumpable() { return dumpable_; }
+  bool& child_subreaper() { return child_subreaper_; }
   std::vector<std::string>& envp() { return envp_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
@@ -253,6 +260,11 @@ class Task : public vfs::Waiter {
   std::array<siginfo_t, kMaxSignal + 1> pending_info_
       ABSL_GUARDED_BY(info_mu_){};
   int pid_ = 1;
+  std::string comm_;
+  int pdeath_signal_ = 0;
+  bool no_new_privs_ = false;
+  int dumpable_ = 1;
+  bool child_subreaper_ = false;
   int exit_signal_ = SIGCHLD;
   std::shared_ptr<VforkState> vfork_;
 };

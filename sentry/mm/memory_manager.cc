@@ -1,6 +1,8 @@
 #include "sentry/mm/memory_manager.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -279,6 +281,20 @@ size_t MemoryManager::CopyOutPartial(uint64_t addr, const void* src,
 size_t MemoryManager::WritableLength(uint64_t addr, size_t length) const {
   absl::ReaderMutexLock lock(&mu_);
   return Walk(addr, length, Access::kWrite, [](uint8_t*, size_t, size_t) {});
+}
+
+ErrnoOr<void> MemoryManager::ZeroRange(uint64_t addr, uint64_t length) {
+  absl::ReaderMutexLock lock(&mu_);
+  if (length == 0) return {};
+  if (!vmas_.IsFullyMapped(addr, addr + length)) return Errno(ENOMEM);
+  vmas_.ForEach(addr, addr + length, [&](const Vma& v) {
+    uint64_t lo = std::max(addr, v.start), hi = std::min(addr + length, v.end);
+    // Punching keeps the file's size and frees the pages: they read as 0.
+    (void)fallocate(memory_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(v.offset + (lo - v.start)),
+                    static_cast<off_t>(hi - lo));
+  });
+  return {};
 }
 
 ErrnoOr<void> MemoryManager::CopyIn(uint64_t addr, void* dst,

@@ -111,6 +111,11 @@ class MemoryManager {
 
   std::vector<Vma> Areas() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // madvise(MADV_DONTNEED): the range's pages read as zero again (their
+  // MemoryFile pages are released). ENOMEM if part is unmapped.
+  ErrnoOr<void> ZeroRange(uint64_t addr, uint64_t length)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // fork(2): copies every area's memory into fresh MemoryFile ranges (only
   // the populated parts: holes stay holes). How this differs from Linux:
   // the copy is eager, not copy-on-write, and MAP_SHARED anonymous memory

@@ -235,6 +235,33 @@ ErrnoOr<void> MountNamespace::Detach(const Path& p) {
   return {};
 }
 
+ErrnoOr<void> MountNamespace::DetachTree(const Path& p) {
+  if (p.dentry != p.mount->root()) return Errno(EINVAL);
+  absl::MutexLock l(&mu_);
+  if (p.mount == root_) return Errno(EINVAL);
+  // Every mount whose chain of parents reaches p.mount goes too.
+  std::vector<const Mount*> doomed = {p.mount.get()};
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    for (const auto& [key, stack] : mounts_) {
+      if (key.first != doomed[i]) continue;
+      for (const auto& m : stack) doomed.push_back(m.get());
+    }
+  }
+  for (auto it = mounts_.begin(); it != mounts_.end();) {
+    auto& stack = it->second;
+    for (auto m = stack.begin(); m != stack.end();) {
+      if (std::find(doomed.begin(), doomed.end(), m->get()) != doomed.end()) {
+        it->first.second->mount_count()--;
+        m = stack.erase(m);
+      } else {
+        ++m;
+      }
+    }
+    it = stack.empty() ? mounts_.erase(it) : std::next(it);
+  }
+  return {};
+}
+
 ErrnoOr<void> MountNamespace::Pivot(const Path& new_root, const Path& put_old) {
   if (new_root.dentry != new_root.mount->root()) return Errno(EINVAL);
   Path at = new_root.mount->mountpoint();

@@ -67,7 +67,7 @@ class Dentry : public std::enable_shared_from_this<Dentry> {
   void DropChildren() ABSL_LOCKS_EXCLUDED(TreeMutex());
 
   // Number of mounts on this dentry (in any namespace): a fast "no".
-  std::atomic<int>& mount_count() { return mount_count_; }
+  std::atomic<int>& mount_count() const { return mount_count_; }
 
   // True if `this` is `other` or below it.
   bool IsDescendantOf(const Dentry* other) const
@@ -81,7 +81,9 @@ class Dentry : public std::enable_shared_from_this<Dentry> {
   const std::shared_ptr<Inode> inode_;
   std::map<std::string, std::weak_ptr<Dentry>> children_
       ABSL_GUARDED_BY(TreeMutex());
-  std::atomic<int> mount_count_{0};
+  // Bookkeeping of the mount tables, not state of the name: mutable so the
+  // tables can key on const dentries.
+  mutable std::atomic<int> mount_count_{0};
 };
 
 class Mount;
@@ -145,6 +147,9 @@ class MountNamespace {
   // Detaches the mount whose root `p` is. EINVAL if `p` is not a mount
   // root, EBUSY if other mounts sit on it.
   ErrnoOr<void> Detach(const Path& p) ABSL_LOCKS_EXCLUDED(mu_);
+  // umount2(MNT_DETACH): detaches the mount at `p` and every mount below
+  // it. EINVAL if `p` is not a mount root, or is the namespace's root.
+  ErrnoOr<void> DetachTree(const Path& p) ABSL_LOCKS_EXCLUDED(mu_);
   // pivot_root: `new_root` becomes the root, the old root goes to
   // `put_old`.
   ErrnoOr<void> Pivot(const Path& new_root, const Path& put_old)
