@@ -243,6 +243,20 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
 ErrnoOr<void> Sysinfo(Task& t, UserAddr info);
 ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage);
 ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice);
+ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
+                         uint64_t new_size, int flags, UserAddr new_addr);
+
+// sys_sched.cc
+ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
+                                   UserAddr mask);
+ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask);
+ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid);
+ErrnoOr<void> SchedGetparam(Task& t, int pid, UserAddr param);
+ErrnoOr<uint64_t> SchedGetPriorityMax(Task& t, int policy);
+ErrnoOr<uint64_t> SchedGetPriorityMin(Task& t, int policy);
+ErrnoOr<uint64_t> Getpriority(Task& t, int which, int who);
+ErrnoOr<void> Setpriority(Task& t, int which, int who, int prio);
+ErrnoOr<uint64_t> Times(Task& t, UserAddr buf);
 
 // sys_fork.cc
 ErrnoOr<uint64_t> Fork(Task& t);

@@ -108,6 +108,12 @@ ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags) {
   return {};
 }
 
+ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
+                         uint64_t new_size, int flags, UserAddr new_addr) {
+  return t.mm().Remap(old_addr.value, old_size, new_size, flags,
+                      new_addr.value);
+}
+
 ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
   if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
   switch (advice) {

@@ -125,6 +125,9 @@ class Task : public vfs::Waiter {
   bool& no_new_privs() { return no_new_privs_; }
   int& dumpable() { return dumpable_; }
   bool& child_subreaper() { return child_subreaper_; }
+  // getpriority/setpriority's nice value (scheduling is the host's; the
+  // value is kept for the guest to read back).
+  int& nice() { return nice_; }
   std::vector<std::string>& envp() { return envp_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
@@ -265,6 +268,7 @@ class Task : public vfs::Waiter {
   bool no_new_privs_ = false;
   int dumpable_ = 1;
   bool child_subreaper_ = false;
+  int nice_ = 0;
   int exit_signal_ = SIGCHLD;
   std::shared_ptr<VforkState> vfork_;
 };

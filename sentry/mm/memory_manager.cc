@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "sentry/base/log.h"
 
@@ -200,6 +201,72 @@ ErrnoOr<void> MemoryManager::UnmapLocked(uint64_t addr, uint64_t length) {
     memory_.Free(old.offset, old.length());
   }
   return {};
+}
+
+ErrnoOr<uint64_t> MemoryManager::Remap(uint64_t old_addr, uint64_t old_size,
+                                       uint64_t new_size, int flags,
+                                       uint64_t new_addr) {
+  if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return Errno(EINVAL);
+  if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) {
+    return Errno(EINVAL);
+  }
+  if (old_addr % kPageSize != 0) return Errno(EINVAL);
+  old_size = PageUp(old_size);
+  new_size = PageUp(new_size);
+  if (new_size == 0 || old_size == 0) return Errno(EINVAL);
+  absl::MutexLock lock(&mu_);
+  const Vma* vma = vmas_.Find(old_addr);
+  if (vma == nullptr || old_addr + old_size > vma->end) return Errno(EFAULT);
+  MmapRequest req;
+  req.prot = vma->prot;
+  req.shared = vma->shared;
+  req.name = vma->name;
+  auto move_to = [&](MmapRequest target) -> ErrnoOr<uint64_t> {
+    // Copy out first: mapping the target may replace (MAP_FIXED) part of
+    // the source.
+    size_t keep = std::min(old_size, new_size);
+    std::vector<uint8_t> data(keep);
+    Walk(old_addr, keep, Access::kAny, [&](uint8_t* p, size_t done, size_t n) {
+      std::memcpy(data.data() + done, p, n);
+    });
+    SENTRY_ASSIGN_OR_RETURN(uint64_t at, MapLocked(target));
+    Walk(at, keep, Access::kAny, [&](uint8_t* p, size_t done, size_t n) {
+      std::memcpy(p, data.data() + done, n);
+    });
+    // The target never overlaps the source (checked for MREMAP_FIXED; a
+    // non-fixed mapping only takes free space).
+    SENTRY_RETURN_IF_ERRNO(UnmapLocked(old_addr, old_size));
+    return at;
+  };
+  if (flags & MREMAP_FIXED) {
+    if (new_addr % kPageSize != 0) return Errno(EINVAL);
+    if (new_addr < old_addr + old_size && old_addr < new_addr + new_size) {
+      return Errno(EINVAL);  // overlapping ranges
+    }
+    req.addr = new_addr;
+    req.length = new_size;
+    req.fixed = true;
+    return move_to(req);
+  }
+  if (new_size <= old_size) {
+    if (new_size < old_size) {
+      SENTRY_RETURN_IF_ERRNO(
+          UnmapLocked(old_addr + new_size, old_size - new_size));
+    }
+    return old_addr;
+  }
+  uint64_t tail = old_addr + old_size;
+  if (tail + (new_size - old_size) <= max_addr_ &&
+      vmas_.IsFree(tail, tail + (new_size - old_size))) {
+    req.addr = tail;
+    req.length = new_size - old_size;
+    req.fixed = true;
+    SENTRY_RETURN_IF_ERRNO(MapLocked(req));
+    return old_addr;
+  }
+  if (!(flags & MREMAP_MAYMOVE)) return Errno(ENOMEM);
+  req.length = new_size;
+  return move_to(req);
 }
 
 ErrnoOr<void> MemoryManager::Protect(uint64_t addr, uint64_t length, int prot) {

@@ -79,6 +79,11 @@ class MemoryManager {
   ErrnoOr<uint64_t> Map(const MmapRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
   // munmap(2); addr page-aligned, length non-zero.
   ErrnoOr<void> Unmap(uint64_t addr, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
+  // mremap(2) (MREMAP_MAYMOVE, MREMAP_FIXED). Growing in place maps fresh
+  // pages after the area; moving copies the contents to a new area.
+  ErrnoOr<uint64_t> Remap(uint64_t old_addr, uint64_t old_size,
+                          uint64_t new_size, int flags, uint64_t new_addr)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // mprotect(2); ENOMEM if part of the range is unmapped.
   ErrnoOr<void> Protect(uint64_t addr, uint64_t length, int prot)
       ABSL_LOCKS_EXCLUDED(mu_);

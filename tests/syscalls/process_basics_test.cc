@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/random.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -488,6 +490,73 @@ TEST(ProcessBasicsTest, GetrusageUnknownWhoFailsEinval) {
   struct rusage ru;
   EXPECT_THAT(syscall(SYS_getrusage, 12345, &ru),
               SyscallFailsWithErrno(EINVAL));
+}
+
+// --- scheduling and priorities (sched_setaffinity(2), getpriority(2)) ---
+
+TEST(SchedTest, GetaffinityIncludesCpuZeroAndReturnsMaskSize) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  long n = syscall(SYS_sched_getaffinity, 0, sizeof(set), &set);
+  ASSERT_THAT(n, SyscallSucceeds());
+  EXPECT_GT(n, 0);
+  EXPECT_EQ(n % sizeof(long), 0u);
+  EXPECT_GE(CPU_COUNT(&set), 1);
+}
+
+TEST(SchedTest, GetaffinityTooSmallFailsEinval) {
+  unsigned char small[1];
+  EXPECT_THAT(syscall(SYS_sched_getaffinity, 0, sizeof(small), small),
+              SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(SchedTest, SetaffinityToCurrentMaskSucceeds) {
+  cpu_set_t set;
+  ASSERT_THAT(sched_getaffinity(0, sizeof(set), &set), SyscallSucceeds());
+  EXPECT_THAT(sched_setaffinity(0, sizeof(set), &set), SyscallSucceeds());
+}
+
+TEST(SchedTest, SchedulerIsOtherWithPriorityZero) {
+  EXPECT_THAT(sched_getscheduler(0), SyscallSucceedsWithValue(SCHED_OTHER));
+  struct sched_param p = {.sched_priority = 42};
+  ASSERT_THAT(sched_getparam(0, &p), SyscallSucceeds());
+  EXPECT_EQ(p.sched_priority, 0);
+  EXPECT_THAT(sched_get_priority_max(SCHED_FIFO), SyscallSucceedsWithValue(99));
+  EXPECT_THAT(sched_get_priority_min(SCHED_RR), SyscallSucceedsWithValue(1));
+  EXPECT_THAT(sched_get_priority_max(12345), SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(SchedTest, UnknownPidFailsEsrch) {
+  EXPECT_THAT(sched_getscheduler(999999), SyscallFailsWithErrno(ESRCH));
+}
+
+TEST(PriorityTest, SetThenGetRoundTrips) {
+  errno = 0;
+  int before = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  ASSERT_THAT(setpriority(PRIO_PROCESS, 0, before + 1), SyscallSucceeds());
+  errno = 0;
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), before + 1);
+  EXPECT_EQ(errno, 0);
+  // Back down needs CAP_SYS_NICE, which root in a user namespace (Bazel's
+  // sandbox) lacks over the host: success or EACCES.
+  if (setpriority(PRIO_PROCESS, 0, before) != 0) {
+    EXPECT_EQ(errno, EACCES);
+  }
+}
+
+TEST(PriorityTest, BadWhichFailsEinval) {
+  EXPECT_THAT(setpriority(42, 0, 0), SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(TimesTest, ReturnsGrowingTicks) {
+  struct tms a, b;
+  clock_t t1 = times(&a);
+  ASSERT_NE(t1, static_cast<clock_t>(-1));
+  usleep(30 * 1000);
+  clock_t t2 = times(&b);
+  EXPECT_GE(t2, t1);
+  EXPECT_GE(b.tms_utime, a.tms_utime);
 }
 
 }  // namespace

@@ -1,0 +1,155 @@
+// Scheduling as the guest sees it: sched_getaffinity/setaffinity,
+// sched_getscheduler/getparam/get_priority_max/min, getpriority and
+// setpriority, times.
+//
+// How we differ from Linux: the host schedules the stub processes; these
+// calls report and record values (SCHED_OTHER, every host CPU, the nice
+// value) without changing how guest code is scheduled.
+#include <errno.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/times.h>
+#include <unistd.h>
+
+#include "syscalls/handlers.h"
+
+namespace sentry::syscalls {
+namespace {
+
+// Checks that `pid` (0: the caller) names a live process.
+ErrnoOr<void> CheckTarget(Task& t, int pid) {
+  if (pid < 0) return Errno(EINVAL);
+  if (pid == 0 || pid == t.pid()) return {};
+  if (!t.kernel().processes().WithLive(pid, [](Task&) {})) return Errno(ESRCH);
+  return {};
+}
+
+int HostCpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(std::min<long>(n, 1024)) : 1;
+}
+
+}  // namespace
+
+ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
+                                   UserAddr mask) {
+  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
+  // The kernel's cpumask is a whole number of longs.
+  size_t bytes = ((static_cast<size_t>(HostCpus()) + 63) / 64) * 8;
+  if (size < bytes || size % sizeof(uint64_t) != 0) return Errno(EINVAL);
+  std::vector<uint8_t> out(bytes, 0);
+  for (int cpu = 0; cpu < HostCpus(); ++cpu) out[cpu / 8] |= 1 << (cpu % 8);
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(mask.value, out.data(), bytes));
+  return static_cast<uint64_t>(bytes);
+}
+
+ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask) {
+  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
+  std::vector<uint8_t> in(std::min<uint32_t>(size, 128), 0);
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(mask.value, in.data(), in.size()));
+  for (int cpu = 0; cpu < HostCpus() && cpu / 8 < static_cast<int>(in.size());
+       ++cpu) {
+    if (in[cpu / 8] & (1 << (cpu % 8))) return {};
+  }
+  return Errno(EINVAL);  // no usable CPU in the mask
+}
+
+ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid) {
+  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
+  return uint64_t{SCHED_OTHER};
+}
+
+ErrnoOr<void> SchedGetparam(Task& t, int pid, UserAddr param) {
+  if (param.null()) return Errno(EINVAL);
+  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
+  struct sched_param p {};
+  return t.mm().CopyOut(param.value, &p, sizeof(p));
+}
+
+ErrnoOr<uint64_t> SchedGetPriorityMax(Task&, int policy) {
+  switch (policy) {
+    case SCHED_FIFO:
+    case SCHED_RR:
+      return uint64_t{99};
+    case SCHED_OTHER:
+    case SCHED_BATCH:
+    case SCHED_IDLE:
+      return uint64_t{0};
+    default:
+      return Errno(EINVAL);
+  }
+}
+
+ErrnoOr<uint64_t> SchedGetPriorityMin(Task&, int policy) {
+  switch (policy) {
+    case SCHED_FIFO:
+    case SCHED_RR:
+      return uint64_t{1};
+    case SCHED_OTHER:
+    case SCHED_BATCH:
+    case SCHED_IDLE:
+      return uint64_t{0};
+    default:
+      return Errno(EINVAL);
+  }
+}
+
+// getpriority returns 20 - nice, so the result is never negative.
+ErrnoOr<uint64_t> Getpriority(Task& t, int which, int who) {
+  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) {
+    return Errno(EINVAL);
+  }
+  if (which != PRIO_PROCESS || (who != 0 && who != t.pid())) {
+    int nice = 0;
+    bool found = which == PRIO_PROCESS
+                     ? t.kernel().processes().WithLive(
+                           who, [&](Task& o) { nice = o.nice(); })
+                     : true;  // groups and users: the caller's view
+    if (!found) return Errno(ESRCH);
+    if (which != PRIO_PROCESS) nice = t.nice();
+    return static_cast<uint64_t>(20 - nice);
+  }
+  return static_cast<uint64_t>(20 - t.nice());
+}
+
+ErrnoOr<void> Setpriority(Task& t, int which, int who, int prio) {
+  if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER) {
+    return Errno(EINVAL);
+  }
+  int nice = std::clamp(prio, -20, 19);
+  auto apply = [&](Task& target) -> ErrnoOr<void> {
+    // Lowering the nice value (raising priority) needs CAP_SYS_NICE.
+    if (nice < target.nice() && t.creds().euid != 0) return Errno(EACCES);
+    target.nice() = nice;
+    return {};
+  };
+  if (which == PRIO_PROCESS && who != 0 && who != t.pid()) {
+    ErrnoOr<void> r;
+    if (!t.kernel().processes().WithLive(who, [&](Task& o) { r = apply(o); })) {
+      return Errno(ESRCH);
+    }
+    return r;
+  }
+  return apply(t);
+}
+
+ErrnoOr<uint64_t> Times(Task& t, UserAddr buf) {
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz <= 0) hz = 100;
+  if (!buf.null()) {
+    struct tms out {};
+    absl::StatusOr<uint64_t> ns = t.context().CpuTimeNs();
+    if (ns.ok()) {
+      out.tms_utime = static_cast<clock_t>(*ns / (1000000000 / hz));
+    }
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(buf.value, &out, sizeof(out)));
+  }
+  // Clock ticks since an arbitrary point: the sandbox's start.
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t ns = static_cast<uint64_t>(now.tv_sec) * 1000000000 +
+                static_cast<uint64_t>(now.tv_nsec) - t.kernel().boot_time_ns();
+  return ns / (1000000000 / static_cast<uint64_t>(hz));
+}
+
+}  // namespace sentry::syscalls
