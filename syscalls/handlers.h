@@ -258,6 +258,11 @@ ErrnoOr<uint64_t> Getpriority(Task& t, int which, int who);
 ErrnoOr<void> Setpriority(Task& t, int which, int who, int prio);
 ErrnoOr<uint64_t> Times(Task& t, UserAddr buf);
 
+// sys_time.cc (timers)
+ErrnoOr<void> Setitimer(Task& t, int which, UserAddr value, UserAddr old);
+ErrnoOr<void> Getitimer(Task& t, int which, UserAddr value);
+ErrnoOr<uint64_t> Alarm(Task& t, uint32_t seconds);
+
 // sys_fork.cc
 ErrnoOr<uint64_t> Fork(Task& t);
 ErrnoOr<uint64_t> Vfork(Task& t);

@@ -148,3 +148,59 @@ ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain) {
 }
 
 }  // namespace sentry::syscalls
+
+namespace sentry::syscalls {
+namespace {
+
+ErrnoOr<kernel::RealTimers::Setting> FromItimerval(Task& t, UserAddr addr) {
+  struct itimerval v;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(addr.value, &v, sizeof(v)));
+  for (const struct timeval* tv : {&v.it_value, &v.it_interval}) {
+    if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000) {
+      return Errno(EINVAL);
+    }
+  }
+  return kernel::RealTimers::Setting{absl::DurationFromTimeval(v.it_value),
+                                     absl::DurationFromTimeval(v.it_interval)};
+}
+
+ErrnoOr<void> ToItimerval(Task& t, UserAddr addr,
+                          const kernel::RealTimers::Setting& s) {
+  if (addr.null()) return {};
+  struct itimerval v {
+    absl::ToTimeval(s.interval), absl::ToTimeval(s.value)
+  };
+  return t.mm().CopyOut(addr.value, &v, sizeof(v));
+}
+
+}  // namespace
+
+// Only ITIMER_REAL: the virtual and profiling timers count CPU time the
+// Sentry does not sample yet, so they are refused rather than never fire.
+ErrnoOr<void> Setitimer(Task& t, int which, UserAddr value, UserAddr old) {
+  if (which != ITIMER_REAL) return Errno(EINVAL);
+  kernel::RealTimers::Setting next{absl::ZeroDuration(), absl::ZeroDuration()};
+  if (!value.null()) {
+    SENTRY_ASSIGN_OR_RETURN(next, FromItimerval(t, value));
+  }
+  kernel::RealTimers::Setting prev =
+      t.kernel().real_timers().Set(t.pid(), next);
+  return ToItimerval(t, old, prev);
+}
+
+ErrnoOr<void> Getitimer(Task& t, int which, UserAddr value) {
+  if (which != ITIMER_REAL) return Errno(EINVAL);
+  return ToItimerval(t, value, t.kernel().real_timers().Get(t.pid()));
+}
+
+ErrnoOr<uint64_t> Alarm(Task& t, uint32_t seconds) {
+  kernel::RealTimers::Setting prev = t.kernel().real_timers().Set(
+      t.pid(), {absl::Seconds(seconds), absl::ZeroDuration()});
+  // Whole seconds left, rounded to nearest, and at least 1 if any time was
+  // left (alarm(2) must not report a pending alarm as none).
+  if (prev.value <= absl::ZeroDuration()) return uint64_t{0};
+  int64_t left = absl::ToInt64Seconds(prev.value + absl::Milliseconds(500));
+  return static_cast<uint64_t>(std::max<int64_t>(left, 1));
+}
+
+}  // namespace sentry::syscalls

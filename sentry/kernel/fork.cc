@@ -90,6 +90,8 @@ void ReportExit(Task& t, const ExitStatus& status) {
     autoreap = act.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
                (act.flags & SA_NOCLDWAIT);
   });
+  kernel.real_timers().Set(t.pid(),
+                           {absl::ZeroDuration(), absl::ZeroDuration()});
   int parent = kernel.processes().Exited(t.pid(), st, autoreap);
   if (parent != 0 && t.exit_signal() != 0) {
     int sig = t.exit_signal();

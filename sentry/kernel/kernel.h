@@ -21,6 +21,7 @@
 #include "platform/platform.h"
 #include "sentry/base/errno_or.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/itimer.h"
 #include "sentry/kernel/process_table.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/dentry.h"
@@ -67,6 +68,7 @@ class Kernel {
 
   FutexTable& futexes() { return futexes_; }
   ProcessTable& processes() { return processes_; }
+  RealTimers& real_timers() { return real_timers_; }
 
   // Host threads running forked tasks: counted so the sandbox can wait for
   // them all before tearing the kernel down.
@@ -120,6 +122,8 @@ class Kernel {
   std::unique_ptr<vfs::MountNamespace> mounts_;
   FutexTable futexes_;
   ProcessTable processes_;
+  // After processes_: its thread signals processes and stops first.
+  RealTimers real_timers_{processes_};
   absl::Mutex threads_mu_;
   int child_threads_ ABSL_GUARDED_BY(threads_mu_) = 0;
   uint64_t boot_time_ns_ = 0;

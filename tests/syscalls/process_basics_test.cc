@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/random.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -557,6 +558,65 @@ TEST(TimesTest, ReturnsGrowingTicks) {
   clock_t t2 = times(&b);
   EXPECT_GE(t2, t1);
   EXPECT_GE(b.tms_utime, a.tms_utime);
+}
+
+// --- ITIMER_REAL and alarm (setitimer(2), alarm(2)) ---
+
+volatile sig_atomic_t alarms_seen = 0;
+void CountAlarm(int) { alarms_seen = alarms_seen + 1; }
+
+TEST(ItimerTest, AlarmReturnsSecondsLeft) {
+  EXPECT_EQ(alarm(100), 0u);
+  unsigned left = alarm(0);
+  EXPECT_GE(left, 99u);
+  EXPECT_LE(left, 100u);
+  EXPECT_EQ(alarm(0), 0u);
+}
+
+TEST(ItimerTest, SetGetRoundTripAndDisarm) {
+  struct itimerval v = {{0, 0}, {10, 0}}, old, cur;
+  ASSERT_THAT(setitimer(ITIMER_REAL, &v, &old), SyscallSucceeds());
+  EXPECT_EQ(old.it_value.tv_sec, 0);
+  ASSERT_THAT(getitimer(ITIMER_REAL, &cur), SyscallSucceeds());
+  EXPECT_LE(cur.it_value.tv_sec, 10);
+  EXPECT_GE(cur.it_value.tv_sec, 9);
+  struct itimerval off = {{0, 0}, {0, 0}};
+  ASSERT_THAT(setitimer(ITIMER_REAL, &off, nullptr), SyscallSucceeds());
+  ASSERT_THAT(getitimer(ITIMER_REAL, &cur), SyscallSucceeds());
+  EXPECT_EQ(cur.it_value.tv_sec, 0);
+  EXPECT_EQ(cur.it_value.tv_usec, 0);
+}
+
+TEST(ItimerTest, BadTimevalFailsEinval) {
+  struct itimerval v = {{0, 0}, {0, 1000000}};
+  EXPECT_THAT(setitimer(ITIMER_REAL, &v, nullptr),
+              SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(ItimerTest, ExpiryDeliversSigalrm) {
+  struct sigaction sa = {}, old;
+  sa.sa_handler = CountAlarm;
+  ASSERT_THAT(sigaction(SIGALRM, &sa, &old), SyscallSucceeds());
+  alarms_seen = 0;
+  struct itimerval v = {{0, 0}, {0, 50 * 1000}};
+  ASSERT_THAT(setitimer(ITIMER_REAL, &v, nullptr), SyscallSucceeds());
+  for (int i = 0; i < 200 && alarms_seen == 0; i++) usleep(10 * 1000);
+  EXPECT_EQ(alarms_seen, 1);
+  ASSERT_THAT(sigaction(SIGALRM, &old, nullptr), SyscallSucceeds());
+}
+
+TEST(ItimerTest, IntervalTimerRepeats) {
+  struct sigaction sa = {}, old;
+  sa.sa_handler = CountAlarm;
+  ASSERT_THAT(sigaction(SIGALRM, &sa, &old), SyscallSucceeds());
+  alarms_seen = 0;
+  struct itimerval v = {{0, 20 * 1000}, {0, 20 * 1000}};
+  ASSERT_THAT(setitimer(ITIMER_REAL, &v, nullptr), SyscallSucceeds());
+  for (int i = 0; i < 300 && alarms_seen < 3; i++) usleep(10 * 1000);
+  struct itimerval off = {{0, 0}, {0, 0}};
+  ASSERT_THAT(setitimer(ITIMER_REAL, &off, nullptr), SyscallSucceeds());
+  EXPECT_GE(alarms_seen, 3);
+  ASSERT_THAT(sigaction(SIGALRM, &old, nullptr), SyscallSucceeds());
 }
 
 }  // namespace
