@@ -15,10 +15,10 @@
 // MemoryFile installed by AddressSpace::MapFile. Private and copy-on-write
 // semantics are the Sentry's job (sentry/mm), never the platform's.
 //
-// Threading: an AddressSpace and the Contexts running in it may be used only
-// from the host thread that created them, except Context::Interrupt, which
-// any thread may call. (ptrace requests must come from the tracing thread;
-// per-thread stub threads come with multithreaded guests.)
+// Threading: an AddressSpace may be used only from host threads bound to it
+// (its creator, and those that AdoptThread), and a Context only from the
+// host thread that runs it, except Context::Interrupt, which any thread may
+// call. (ptrace requests must come from the tracing thread.)
 #ifndef PLATFORM_PLATFORM_H_
 #define PLATFORM_PLATFORM_H_
 
@@ -70,6 +70,22 @@ class AddressSpace {
   virtual absl::Status Protect(uint64_t addr, uint64_t length, int prot) = 0;
   // Removes any mappings in [addr, addr+length).
   virtual absl::Status Unmap(uint64_t addr, uint64_t length) = 0;
+
+  // Guest threads. Each runs on a host thread of its own, bound to one
+  // execution context of the address space (a stub thread on ptrace); the
+  // host thread that created the address space is bound to the first.
+  // Mapping calls above act on the whole address space from any bound host
+  // thread.
+  //
+  // On a bound host thread: makes an idle context for a new guest thread
+  // and returns a token for AdoptThread.
+  virtual absl::StatusOr<uint64_t> SpawnThread() = 0;
+  // On the new guest thread's host thread: binds it to the context
+  // `token` names.
+  virtual absl::Status AdoptThread(uint64_t token) = 0;
+  // On a bound host thread other than the creator: ends its context (its
+  // guest thread exited). The address space goes on for the others.
+  virtual void ReleaseThread() = 0;
 };
 
 // One guest thread's execution context.

@@ -14,7 +14,10 @@
 #include <atomic>
 #include <cstring>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "platform/ptrace/stub_process.h"
 #include "sentry/base/unique_fd.h"
 
@@ -35,17 +38,24 @@ absl::Status FromRawResult(int64_t rc, const char* what) {
 
 pid_t HostTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
+// Lock order: PtraceAddressSpace::mu_ is a leaf (held only to look up or
+// change which stub thread a host thread traces).
 class PtraceAddressSpace final : public AddressSpace {
  public:
   explicit PtraceAddressSpace(std::unique_ptr<StubProcess> stub)
-      : stub_(std::move(stub)), tracer_(HostTid()) {}
+      : stub_(std::move(stub)), creator_(HostTid()) {
+    threads_[creator_] = stub_->pid();
+  }
 
   absl::Status MapFile(uint64_t addr, uint64_t length, uint64_t offset,
                        int prot) override {
-    if (absl::Status s = CheckTracer(); !s.ok()) return s;
-    absl::StatusOr<int64_t> rc = stub_->InjectSyscall(
-        SYS_mmap, {addr, length, static_cast<uint64_t>(prot),
-                   MAP_SHARED | MAP_FIXED, kStubMemoryFd, offset});
+    absl::StatusOr<pid_t> tid = StubTid();
+    if (!tid.ok()) return tid.status();
+    absl::StatusOr<int64_t> rc =
+        stub_->InjectSyscall(SYS_mmap,
+                             {addr, length, static_cast<uint64_t>(prot),
+                              MAP_SHARED | MAP_FIXED, kStubMemoryFd, offset},
+                             *tid);
     if (!rc.ok()) return rc.status();
     if (absl::Status s = FromRawResult(*rc, "mmap in the stub"); !s.ok()) {
       return s;
@@ -57,34 +67,74 @@ class PtraceAddressSpace final : public AddressSpace {
   }
 
   absl::Status Protect(uint64_t addr, uint64_t length, int prot) override {
-    if (absl::Status s = CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<pid_t> tid = StubTid();
+    if (!tid.ok()) return tid.status();
     absl::StatusOr<int64_t> rc = stub_->InjectSyscall(
-        SYS_mprotect, {addr, length, static_cast<uint64_t>(prot)});
+        SYS_mprotect, {addr, length, static_cast<uint64_t>(prot)}, *tid);
     if (!rc.ok()) return rc.status();
     return FromRawResult(*rc, "mprotect in the stub");
   }
 
   absl::Status Unmap(uint64_t addr, uint64_t length) override {
-    if (absl::Status s = CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<pid_t> tid = StubTid();
+    if (!tid.ok()) return tid.status();
     absl::StatusOr<int64_t> rc =
-        stub_->InjectSyscall(SYS_munmap, {addr, length});
+        stub_->InjectSyscall(SYS_munmap, {addr, length}, *tid);
     if (!rc.ok()) return rc.status();
     return FromRawResult(*rc, "munmap in the stub");
   }
 
+  absl::StatusOr<uint64_t> SpawnThread() override {
+    absl::StatusOr<pid_t> tid = StubTid();
+    if (!tid.ok()) return tid.status();
+    absl::StatusOr<pid_t> child = stub_->CloneThread(*tid);
+    if (!child.ok()) return child.status();
+    return static_cast<uint64_t>(*child);
+  }
+
+  absl::Status AdoptThread(uint64_t token) override {
+    pid_t tid = static_cast<pid_t>(token);
+    if (absl::Status s = stub_->SeizeThread(tid); !s.ok()) return s;
+    absl::MutexLock l(&mu_);
+    threads_[HostTid()] = tid;
+    return absl::OkStatus();
+  }
+
+  void ReleaseThread() override {
+    pid_t host = HostTid();
+    pid_t tid;
+    {
+      absl::MutexLock l(&mu_);
+      auto it = threads_.find(host);
+      if (it == threads_.end() || host == creator_) return;
+      tid = it->second;
+      threads_.erase(it);
+    }
+    // If this fails the stub is dying anyway; PTRACE_O_EXITKILL ends it
+    // when this host thread exits.
+    (void)stub_->ExitThread(tid);
+  }
+
   StubProcess& stub() { return *stub_; }
 
-  absl::Status CheckTracer() const {
-    if (HostTid() != tracer_) {
+  // The stub thread the calling host thread traces.
+  absl::StatusOr<pid_t> StubTid() const {
+    pid_t host = HostTid();
+    absl::MutexLock l(&mu_);
+    auto it = threads_.find(host);
+    if (it == threads_.end()) {
       return absl::UnimplementedError(
           "address space used from a host thread that does not trace it");
     }
-    return absl::OkStatus();
+    return it->second;
   }
 
  private:
   std::unique_ptr<StubProcess> stub_;
-  pid_t tracer_;
+  const pid_t creator_;
+  mutable absl::Mutex mu_;
+  // Host thread → the stub thread it traces.
+  absl::flat_hash_map<pid_t, pid_t> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 class PtraceContext final : public Context {
@@ -92,10 +142,12 @@ class PtraceContext final : public Context {
   absl::StatusOr<SwitchResult> Switch(AddressSpace& as,
                                       Registers& regs) override {
     auto& pas = static_cast<PtraceAddressSpace&>(as);
-    if (absl::Status s = pas.CheckTracer(); !s.ok()) return s;
+    absl::StatusOr<pid_t> stub_tid = pas.StubTid();
+    if (!stub_tid.ok()) return stub_tid.status();
     StubProcess& stub = pas.stub();
-    pid_t pid = stub.pid();
-    stub_pid_.store(pid, std::memory_order_relaxed);
+    const pid_t pid = *stub_tid;  // ptrace requests name the thread
+    stub_pid_.store(stub.pid(), std::memory_order_relaxed);
+    stub_tid_.store(pid, std::memory_order_relaxed);
     if (interrupted_.exchange(false)) {
       return SwitchResult{.event = SwitchEvent::kInterrupted};
     }
@@ -109,9 +161,12 @@ class PtraceContext final : public Context {
       if (ptrace(PTRACE_SYSEMU, pid, nullptr, nullptr) != 0) {
         return absl::ErrnoToStatus(errno, "PTRACE_SYSEMU");
       }
-      absl::StatusOr<int> status = stub.WaitStop();
+      absl::StatusOr<int> status = stub.WaitStop(pid);
       if (!status.ok()) return status.status();
       int sig = WSTOPSIG(*status);
+      // PTRACE_EVENT stops (a seized thread's interrupt) carry no event
+      // for the guest.
+      if ((*status >> 16) != 0) continue;
       SwitchResult result{.event = SwitchEvent::kSyscall};
       if (sig == (SIGTRAP | 0x80)) {
         // Syscall-enter stop.
@@ -140,11 +195,12 @@ class PtraceContext final : public Context {
   void Interrupt() override {
     interrupted_.store(true);
     pid_t pid = stub_pid_.load(std::memory_order_relaxed);
-    if (pid > 0) syscall(SYS_tgkill, pid, pid, kInterruptSignal);
+    pid_t tid = stub_tid_.load(std::memory_order_relaxed);
+    if (pid > 0 && tid > 0) syscall(SYS_tgkill, pid, tid, kInterruptSignal);
   }
 
   absl::Status GetFpState(uint8_t* fxsave) override {
-    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    pid_t pid = stub_tid_.load(std::memory_order_relaxed);
     struct user_fpregs_struct fp;
     if (pid <= 0 || ptrace(PTRACE_GETFPREGS, pid, nullptr, &fp) != 0) {
       return absl::ErrnoToStatus(errno, "PTRACE_GETFPREGS");
@@ -155,7 +211,7 @@ class PtraceContext final : public Context {
   }
 
   absl::Status SetFpState(const uint8_t* fxsave) override {
-    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
+    pid_t pid = stub_tid_.load(std::memory_order_relaxed);
     struct user_fpregs_struct fp;
     std::memcpy(&fp, fxsave, sizeof(fp));
     // MXCSR bits the CPU does not support would make the host refuse.
@@ -167,11 +223,11 @@ class PtraceContext final : public Context {
   }
 
   absl::StatusOr<uint64_t> CpuTimeNs() override {
-    pid_t pid = stub_pid_.load(std::memory_order_relaxed);
-    if (pid <= 0) return 0;
-    // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from the kernel: the stub
-    // runs one guest thread, so its process clock is that thread's.
-    clockid_t clock = static_cast<clockid_t>((~pid) << 3) | 2;
+    pid_t tid = stub_tid_.load(std::memory_order_relaxed);
+    if (tid <= 0) return 0;
+    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) from the kernel: the stub
+    // thread runs exactly this guest thread.
+    clockid_t clock = static_cast<clockid_t>((~tid) << 3) | 6;
     struct timespec ts;
     if (clock_gettime(clock, &ts) != 0) {
       return absl::ErrnoToStatus(errno, "stub CPU clock");
@@ -183,6 +239,7 @@ class PtraceContext final : public Context {
  private:
   std::atomic<bool> interrupted_{false};
   std::atomic<pid_t> stub_pid_{0};
+  std::atomic<pid_t> stub_tid_{0};
 };
 
 class PtracePlatform final : public Platform {

@@ -102,6 +102,39 @@ TEST_F(PtracePlatformTest, WriteToReadOnlyPageFaults) {
   EXPECT_EQ(r->info.si_code, SEGV_ACCERR);
 }
 
+// A second guest thread in the same address space, on a host thread of its
+// own: both stop at their own syscalls, a mapping made by either is seen by
+// both, and ending the second leaves the first running.
+TEST_F(PtracePlatformTest, ThreadsShareTheAddressSpace) {
+  LoadCode(kTwoSyscalls);
+  absl::StatusOr<uint64_t> token = as_->SpawnThread();
+  ASSERT_TRUE(token.ok()) << token.status();
+  std::thread second([&] {
+    ASSERT_TRUE(as_->AdoptThread(*token).ok());
+    std::unique_ptr<Context> ctx = platform_->NewContext();
+    Registers regs = platform_->InitialRegisters();
+    regs.rip = kCodeAddr;
+    auto r = ctx->Switch(*as_, regs);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->event, SwitchEvent::kSyscall);
+    EXPECT_EQ(regs.orig_rax, 39u);
+    // A mapping made from this thread.
+    EXPECT_TRUE(as_->MapFile(kCodeAddr + kPage, kPage, kPage, PROT_READ).ok());
+    as_->ReleaseThread();
+  });
+  second.join();
+  // mov 0x401000, %rax; syscall: the second thread's mapping is here too.
+  std::string code("\x48\x8b\x04\x25\x00\x10\x40\x00\x0f\x05", 10);
+  uint64_t word = 0x5eedULL;
+  ASSERT_EQ(pwrite(memfd_, &word, 8, kPage), 8);
+  ASSERT_EQ(pwrite(memfd_, code.data(), code.size(), 64), 10);
+  regs_.rip = kCodeAddr + 64;
+  auto r = ctx_->Switch(*as_, regs_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->event, SwitchEvent::kSyscall);
+  EXPECT_EQ(regs_.orig_rax, word);
+}
+
 TEST_F(PtracePlatformTest, InterruptStopsABusyLoop) {
   LoadCode(std::string("\xeb\xfe", 2));  // jmp .
   std::thread kicker([this] {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -32,6 +33,14 @@ namespace {
 // Offset of `stub_syscall` from the stub's entry point: two 5-byte movs and
 // one 2-byte syscall (see stub.S). Start() checks the bytes found there.
 constexpr uint64_t kStubSyscallOffset = 12;
+// `stub_clone`, after stub_syscall's syscall, int3 and 2-byte jmp; the
+// caller's int3 follows its syscall, test and jz.
+constexpr uint64_t kStubCloneOffset = 17;
+constexpr uint64_t kStubCloneTrapOffset = kStubCloneOffset + 8;
+// What a stub thread's clone(2) shares: everything a thread does.
+constexpr uint64_t kStubThreadCloneFlags = CLONE_VM | CLONE_FS | CLONE_FILES |
+                                           CLONE_SIGHAND | CLONE_THREAD |
+                                           CLONE_SYSVSEM;
 
 absl::Status ErrnoStatus(int err, absl::string_view what) {
   return absl::ErrnoToStatus(err, what);
@@ -132,6 +141,14 @@ absl::StatusOr<std::vector<uint8_t>> BuildStubSeccompFilter() {
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(munmap), 0);
   if (rc == 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 0);
+  // Stub threads for guest threads: made by stub_clone, parked in pause,
+  // ended with exit.
+  if (rc == 0) {
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                          SCMP_A0(SCMP_CMP_EQ, kStubThreadCloneFlags));
+  }
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pause), 0);
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
   if (rc != 0) return ErrnoStatus(-rc, "seccomp_rule_add for the stub");
 
   UniqueFd out(memfd_create("sentry-stub-bpf", MFD_CLOEXEC));
@@ -186,6 +203,13 @@ absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Start(int memory_fd) {
   if (errno != 0 || (word & 0xffffff) != 0xcc050f) {
     return absl::InternalError("stub code is not what stub.S says");
   }
+  errno = 0;
+  word = ptrace(PTRACE_PEEKTEXT, pid,
+                reinterpret_cast<void*>(regs.rip + kStubCloneOffset), nullptr);
+  // syscall; test %rax,%rax; jz +1; int3.
+  if (errno != 0 || static_cast<uint64_t>(word) != 0xcc0174c08548050fULL) {
+    return absl::InternalError("stub_clone is not what stub.S says");
+  }
   stub->initial_regs_ = regs;
   if (absl::Status s = stub->InstallSeccompFilter(); !s.ok()) return s;
   if (absl::Status s = stub->UnmapEverythingButStub(); !s.ok()) return s;
@@ -200,27 +224,90 @@ StubProcess::~StubProcess() {
   }
 }
 
-absl::StatusOr<int> StubProcess::WaitStop() {
+absl::StatusOr<int> StubProcess::WaitStop(pid_t tid) {
+  if (tid == 0) tid = pid_;
   int status;
   for (;;) {
-    pid_t r = waitpid(pid_, &status, __WALL);
-    if (r == pid_) break;
+    pid_t r = waitpid(tid, &status, __WALL);
+    if (r == tid) break;
     if (r < 0 && errno == EINTR) continue;
-    exited_ = true;
+    if (tid == pid_) exited_ = true;
     return ErrnoStatus(errno, "waitpid on the stub");
   }
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
-    exited_ = true;
+    if (tid == pid_) exited_ = true;
     return absl::UnavailableError(
         absl::StrCat("the stub process ", DescribeWaitStatus(status)));
   }
   return status;
 }
 
-absl::StatusOr<int64_t> StubProcess::InjectSyscall(
-    int64_t nr, std::array<uint64_t, 6> args) {
+absl::StatusOr<int64_t> StubProcess::InjectSyscall(int64_t nr,
+                                                   std::array<uint64_t, 6> args,
+                                                   pid_t tid) {
+  return InjectAt(tid == 0 ? pid_ : tid, kStubSyscallOffset,
+                  kStubSyscallOffset + 3, nr, args);
+}
+
+absl::StatusOr<pid_t> StubProcess::CloneThread(pid_t tid) {
+  absl::StatusOr<int64_t> rc =
+      InjectAt(tid, kStubCloneOffset, kStubCloneTrapOffset, SYS_clone,
+               {kStubThreadCloneFlags, 0, 0, 0, 0, 0});
+  if (!rc.ok()) return rc.status();
+  if (*rc <= 0) {
+    return ErrnoStatus(static_cast<int>(-*rc), "clone of a stub thread");
+  }
+  return static_cast<pid_t>(*rc);
+}
+
+absl::Status StubProcess::SeizeThread(pid_t tid) {
+  if (ptrace(PTRACE_SEIZE, tid, nullptr,
+             PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) != 0) {
+    return ErrnoStatus(errno, "PTRACE_SEIZE of a stub thread");
+  }
+  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    return ErrnoStatus(errno, "PTRACE_INTERRUPT of a stub thread");
+  }
+  for (;;) {
+    absl::StatusOr<int> status = WaitStop(tid);
+    if (!status.ok()) return status.status();
+    if ((*status >> 16) == PTRACE_EVENT_STOP) return absl::OkStatus();
+    // A signal (an early interrupt kick) reached the thread first: drop it
+    // and wait for the stop.
+    if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) {
+      return ErrnoStatus(errno, "PTRACE_CONT of a stub thread");
+    }
+  }
+}
+
+absl::Status StubProcess::ExitThread(pid_t tid) {
   Registers regs = initial_regs_;
   regs.rip = initial_regs_.rip + kStubSyscallOffset;
+  regs.rax = SYS_exit;
+  regs.orig_rax = ~0ULL;
+  regs.rdi = 0;
+  if (ptrace(PTRACE_SETREGS, tid, nullptr, &regs) != 0 ||
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) {
+    return ErrnoStatus(errno, "ending a stub thread");
+  }
+  for (;;) {
+    int status;
+    pid_t r = waitpid(tid, &status, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return ErrnoStatus(errno, "waitpid on a stub thread");
+    if (WIFEXITED(status) || WIFSIGNALED(status)) return absl::OkStatus();
+    // A stop on the way out (a kick): let it go on.
+    if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) {
+      return ErrnoStatus(errno, "PTRACE_CONT of an exiting stub thread");
+    }
+  }
+}
+
+absl::StatusOr<int64_t> StubProcess::InjectAt(pid_t tid, uint64_t entry,
+                                              uint64_t trap_end, int64_t nr,
+                                              std::array<uint64_t, 6> args) {
+  Registers regs = initial_regs_;
+  regs.rip = initial_regs_.rip + entry;
   regs.rax = static_cast<uint64_t>(nr);
   regs.orig_rax = ~0ULL;
   regs.rdi = args[0];
@@ -229,27 +316,30 @@ absl::StatusOr<int64_t> StubProcess::InjectSyscall(
   regs.r10 = args[3];
   regs.r8 = args[4];
   regs.r9 = args[5];
-  if (ptrace(PTRACE_SETREGS, pid_, nullptr, &regs) != 0) {
+  if (ptrace(PTRACE_SETREGS, tid, nullptr, &regs) != 0) {
     return ErrnoStatus(errno, "PTRACE_SETREGS for an injected syscall");
   }
-  if (ptrace(PTRACE_CONT, pid_, nullptr, nullptr) != 0) {
+  if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) {
     return ErrnoStatus(errno, "PTRACE_CONT for an injected syscall");
   }
   for (;;) {
-    absl::StatusOr<int> status = WaitStop();
+    absl::StatusOr<int> status = WaitStop(tid);
     if (!status.ok()) return status.status();
     // The int3 after the syscall instruction.
-    if (WIFSTOPPED(*status) && WSTOPSIG(*status) == SIGTRAP) break;
+    if (WIFSTOPPED(*status) && WSTOPSIG(*status) == SIGTRAP &&
+        (*status >> 16) == 0) {
+      break;
+    }
     // Anything else (an interrupt kick, a signal from outside) is dropped:
     // the stub resumes its syscall.
-    if (ptrace(PTRACE_CONT, pid_, nullptr, nullptr) != 0) {
+    if (ptrace(PTRACE_CONT, tid, nullptr, nullptr) != 0) {
       return ErrnoStatus(errno, "PTRACE_CONT after a stray stop");
     }
   }
-  if (ptrace(PTRACE_GETREGS, pid_, nullptr, &regs) != 0) {
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) {
     return ErrnoStatus(errno, "PTRACE_GETREGS after an injected syscall");
   }
-  if (regs.rip != initial_regs_.rip + kStubSyscallOffset + 3) {
+  if (regs.rip != initial_regs_.rip + trap_end) {
     return absl::InternalError("injected syscall stopped at the wrong place");
   }
   return static_cast<int64_t>(regs.rax);

@@ -37,20 +37,37 @@ class StubProcess {
   pid_t pid() const { return pid_; }
   const Registers& initial_registers() const { return initial_regs_; }
 
-  // Runs syscall `nr` with `args` in the stub and returns its raw result
-  // (a negative errno on failure). The stub must be stopped. Clobbers the
-  // stub's registers: callers restore the guest's on the next run.
+  // Runs syscall `nr` with `args` in stub thread `tid` (the main thread if
+  // 0) and returns its raw result (a negative errno on failure). The thread
+  // must be stopped and traced by the caller. Clobbers the thread's
+  // registers: callers restore the guest's on the next run.
   absl::StatusOr<int64_t> InjectSyscall(int64_t nr,
-                                        std::array<uint64_t, 6> args);
+                                        std::array<uint64_t, 6> args,
+                                        pid_t tid = 0);
 
-  // Waits for the next stop of the stub. Returns the wait status. A stub
-  // that exited or was killed is reported as an error.
-  absl::StatusOr<int> WaitStop();
+  // Makes a new stub thread by injecting clone(2) into `tid` (stopped,
+  // traced by the caller). The new thread is not traced: it waits in
+  // pause(2) for SeizeThread from the host thread that will trace it.
+  absl::StatusOr<pid_t> CloneThread(pid_t tid);
+  // Attaches the calling host thread to stub thread `tid` as its tracer and
+  // stops it.
+  absl::Status SeizeThread(pid_t tid);
+  // Ends stub thread `tid` (stopped, traced by the caller) and reaps it.
+  absl::Status ExitThread(pid_t tid);
+
+  // Waits for the next stop of stub thread `tid` (the main thread if 0).
+  // Returns the wait status. A thread that exited or was killed is
+  // reported as an error.
+  absl::StatusOr<int> WaitStop(pid_t tid = 0);
 
  private:
   StubProcess(pid_t pid) : pid_(pid) {}
   absl::Status InstallSeccompFilter();
   absl::Status UnmapEverythingButStub();
+  // Runs syscall `nr` in stopped thread `tid` from stub offset `entry`
+  // until the int3 that ends at `trap_end`.
+  absl::StatusOr<int64_t> InjectAt(pid_t tid, uint64_t entry, uint64_t trap_end,
+                                   int64_t nr, std::array<uint64_t, 6> args);
 
   pid_t pid_;
   bool exited_ = false;
