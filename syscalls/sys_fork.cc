@@ -11,6 +11,7 @@
 
 #include <variant>
 
+#include "sentry/base/log.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/fork.h"
 #include "syscalls/file_util.h"
@@ -111,13 +112,22 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
     target = vfs::PathName(p, t.fs().root);
   }
   kernel::Kernel& k = t.kernel();
+  // How we differ from Linux: execve from a thread other than the main
+  // one is refused (EAGAIN, after the loader would have run) instead of
+  // the caller taking over the main thread's identity.
+  if (!t.is_leader()) {
+    SENTRY_LOG(kInfo, "execve from a non-main thread (%d) is not supported",
+               t.tid());
+    return Errno(EAGAIN);
+  }
   absl::StatusOr<std::unique_ptr<platform::AddressSpace>> as =
       k.platform().NewAddressSpace();
   if (!as.ok()) return Errno(ENOMEM);
-  auto mm = std::make_unique<mm::MemoryManager>(k.memory(), **as,
+  std::shared_ptr<platform::AddressSpace> new_as(std::move(*as));
+  auto mm = std::make_shared<mm::MemoryManager>(k.memory(), *new_as,
                                                 k.platform().MinUserAddress(),
                                                 k.platform().MaxUserAddress());
-  auto old = t.SwapMemory(std::move(*as), std::move(mm));
+  auto old = t.SwapMemory(std::move(new_as), std::move(mm));
   std::variant<kernel::ExecResult, kernel::ExecFailure> loaded =
       kernel::LoadExecutable(t, target, std::move(args), env);
   if (auto* f = std::get_if<kernel::ExecFailure>(&loaded)) {
@@ -126,7 +136,12 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
     return Errno(f->errno_value);
   }
   kernel::ExecResult& r = std::get<kernel::ExecResult>(loaded);
-  // Past the point of no return: the old image goes (and its stub with it).
+  // Past the point of no return. De-thread: the other threads end (in the
+  // old image, which they release), then the old image goes, and its stub
+  // with it.
+  if (t.group().Count() > 1 && !t.group().KillOthers(&t)) {
+    return Errno(EINTR);  // the process is exiting anyway
+  }
   old.second.reset();
   old.first.reset();
   t.fds().CloseOnExec();

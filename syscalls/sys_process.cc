@@ -17,8 +17,8 @@ constexpr uint64_t kUserLimit = 1ULL << 47;
 }  // namespace
 
 ErrnoOr<uint64_t> Exit(Task& t, int status) {
-  // One thread per process for now, so the thread's exit ends the process.
-  t.ExitGroup(status);
+  // This thread only; the process ends with its last thread.
+  t.ExitThread(status);
   return uint64_t{0};
 }
 

@@ -70,15 +70,21 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
 // signals to PID 1 are dropped, as Linux does.
 namespace {
 
-ErrnoOr<void> SignalSelf(Task& t, int sig) {
+// kill(getpid(), sig) (process-directed, SI_USER) or tkill(gettid(), sig)
+// (this thread, SI_TKILL).
+ErrnoOr<void> SignalSelf(Task& t, int sig, bool thread) {
   if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
   if (sig != 0) {
     siginfo_t info{};
     info.si_signo = sig;
-    info.si_code = SI_TKILL;
+    info.si_code = thread ? SI_TKILL : SI_USER;
     info.si_pid = t.pid();
     info.si_uid = t.creds().ruid;
-    t.QueueSignal(sig, &info);
+    if (thread) {
+      t.QueueThreadSignal(sig, &info);
+    } else {
+      t.QueueSignal(sig, &info);
+    }
   }
   return {};
 }
@@ -96,10 +102,11 @@ bool MaySignal(Task& sender, Task& target) {
          s.euid == d.ruid || s.euid == d.suid;
 }
 
-// Queues `sig` on `target` as kill(2) would. Init (PID 1) only gets
-// signals from other processes that it handles: default actions would
-// bring the sandbox down (pid_namespaces(7)).
-void Deliver(Task& sender, Task& target, int sig) {
+// Queues `sig` on `target`'s process as kill(2) would, or on the thread
+// alone for tkill/tgkill. Init (PID 1) only gets signals from other
+// processes that it handles: default actions would bring the sandbox down
+// (pid_namespaces(7)).
+void Deliver(Task& sender, Task& target, int sig, bool thread = false) {
   if (sig == 0) return;
   if (target.pid() == 1 && sender.pid() != 1 &&
       target.sigactions()[sig].handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
@@ -107,10 +114,14 @@ void Deliver(Task& sender, Task& target, int sig) {
   }
   siginfo_t info{};
   info.si_signo = sig;
-  info.si_code = SI_USER;
+  info.si_code = thread ? SI_TKILL : SI_USER;
   info.si_pid = sender.pid();
   info.si_uid = sender.creds().ruid;
-  target.QueueSignal(sig, &info);
+  if (thread) {
+    target.QueueThreadSignal(sig, &info);
+  } else {
+    target.QueueSignal(sig, &info);
+  }
 }
 
 }  // namespace
@@ -118,11 +129,11 @@ void Deliver(Task& sender, Task& target, int sig) {
 ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
   if (pid == INT32_MIN) return Errno(ESRCH);
-  if (pid == t.pid()) return SignalSelf(t, sig);
+  if (pid == t.pid()) return SignalSelf(t, sig, /*thread=*/false);
   int allowed = 0;
   int found =
       t.kernel().processes().ForEachTarget(t.pid(), pid, [&](Task& target) {
-        if (&target == &t) {
+        if (target.pid() == t.pid()) {
           if (sig != 0) t.QueueSignal(sig);
           ++allowed;
         } else if (MaySignal(t, target)) {
@@ -135,31 +146,33 @@ ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   return {};
 }
 
+namespace {
+
+// tkill/tgkill: `tgid` 0 means any process.
+ErrnoOr<void> SignalThread(Task& t, int tgid, int tid, int sig) {
+  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+  if (tid == t.tid() && (tgid == 0 || tgid == t.pid())) {
+    return SignalSelf(t, sig, /*thread=*/true);
+  }
+  return t.kernel().WithTask(tid, [&](Task& target) -> ErrnoOr<void> {
+    if (tgid != 0 && target.pid() != tgid) return Errno(ESRCH);
+    if (target.exiting()) return Errno(ESRCH);
+    if (!MaySignal(t, target)) return Errno(EPERM);
+    Deliver(t, target, sig, /*thread=*/true);
+    return {};
+  });
+}
+
+}  // namespace
+
 ErrnoOr<void> Tkill(Task& t, int tid, int sig) {
   if (tid <= 0) return Errno(EINVAL);
-  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
-  if (tid == t.tid()) return SignalSelf(t, sig);
-  // One thread per process: a TID is a PID.
-  bool permitted = true;
-  bool found = t.kernel().processes().WithLive(tid, [&](Task& target) {
-    if (!MaySignal(t, target)) {
-      permitted = false;
-      return;
-    }
-    Deliver(t, target, sig);
-  });
-  if (!found) return Errno(ESRCH);
-  if (!permitted) return Errno(EPERM);
-  return {};
+  return SignalThread(t, 0, tid, sig);
 }
 
 ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig) {
   if (tgid <= 0 || tid <= 0) return Errno(EINVAL);
-  if (tgid != tid) {
-    if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
-    return Errno(ESRCH);
-  }
-  return Tkill(t, tid, sig);
+  return SignalThread(t, tgid, tid, sig);
 }
 
 ErrnoOr<uint64_t> RtSigreturn(Task& t) { return t.SignalReturn(); }
@@ -240,12 +253,13 @@ ErrnoOr<uint64_t> RtSigtimedwait(Task& t, UserAddr set, UserAddr info,
     }
     deadline = absl::Now() + absl::DurationFromTimespec(ts);
   }
-  int sig = t.TakePendingSignal(wanted);
+  siginfo_t si{};
+  int sig = t.TakePendingSignal(wanted, &si);
   if (sig == 0) {
     ErrnoOr<void> r = t.Wait(
         &t.signal_queue(), ~0u,
         [&] {
-          sig = t.TakePendingSignal(wanted);
+          sig = t.TakePendingSignal(wanted, &si);
           return sig != 0;
         },
         deadline);
@@ -255,9 +269,6 @@ ErrnoOr<uint64_t> RtSigtimedwait(Task& t, UserAddr set, UserAddr info,
     }
   }
   if (!info.null()) {
-    siginfo_t si{};
-    si.si_signo = sig;
-    si.si_code = SI_USER;
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(info.value, &si, sizeof(si)));
   }
   return static_cast<uint64_t>(sig);

@@ -25,6 +25,7 @@
 #include "sentry/fs/mounts.h"
 #include "sentry/fs/procfs.h"
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/fork.h"
 #include "sentry/kernel/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -130,7 +131,9 @@ int BootCommand(const std::vector<std::string>& args) {
     return m.ok() ? *m : nullptr;
   };
 
-  kernel::Task task(kernel, std::move(*as), std::move(mm));
+  kernel::Task task(kernel,
+                    std::shared_ptr<platform::AddressSpace>(std::move(*as)),
+                    std::shared_ptr<mm::MemoryManager>(std::move(mm)));
   task.creds() = {.ruid = getuid(),
                   .euid = geteuid(),
                   .suid = geteuid(),
@@ -183,7 +186,7 @@ int BootCommand(const std::vector<std::string>& args) {
   SENTRY_LOG(kInfo, "starting %s: entry %#x sp %#x", path, exec.program.entry,
              exec.program.stack_pointer);
   kernel.processes().AddInit(&task);
-  kernel::ExitStatus status = task.Run();
+  kernel::ExitStatus status = *kernel::FinishThread(task, task.Run());
   // PID 1 is gone: so is every other process in the sandbox (as when a
   // PID namespace's init dies). Their threads are waited for so nothing
   // runs while the kernel is torn down.

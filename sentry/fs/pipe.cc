@@ -246,7 +246,7 @@ ErrnoOr<size_t> Pipe::Write(kernel::Task& t, vfs::WaitQueue* queue,
     if (broken) {
       // Linux sends SIGPIPE even after a partial write. Queued without
       // mu_, since it notifies the task's signal queue.
-      t.QueueSignal(SIGPIPE);
+      t.QueueThreadSignal(SIGPIPE);
       return done > 0 ? ErrnoOr<size_t>(done) : Errno(EPIPE);
     }
     ErrnoOr<void> w = WaitFor(t, queue, kWriteEvents | POLLERR, [&] {
@@ -268,7 +268,7 @@ ErrnoOr<size_t> Pipe::WaitWritable(kernel::Task& t, vfs::WaitQueue* queue,
       }
     }
     if (readers() == 0) {
-      t.QueueSignal(SIGPIPE);
+      t.QueueThreadSignal(SIGPIPE);
       return Errno(EPIPE);
     }
     SENTRY_RETURN_IF_ERRNO(WaitFor(t, queue, kWriteEvents | POLLERR, [&] {

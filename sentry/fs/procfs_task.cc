@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -58,9 +60,10 @@ std::string StatText(Task& t, int tid) {
   }
   // Fields 1-52 of proc(5); unaccounted counters are 0.
   return absl::StrFormat(
-      "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 %u %u "
+      "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 %u %u "
       "%u 0 0 %u 0 0 %u 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 %u %u 0 0 0 0 0\n",
-      tid, Comm(t), State(t), t.ppid(), t.pid(), t.pid(), vsize, vsize / kPage,
+      tid, Comm(t), State(t), t.ppid(), t.pid(), t.pid(),
+      std::max(1, t.group().Count()), vsize, vsize / kPage,
       t.rlimits()[RLIMIT_RSS].rlim_cur, start_stack, t.signal_mask(), start_brk,
       brk);
 }
@@ -118,10 +121,12 @@ std::string StatusText(Task& t, int tid) {
       kb, kb, 0, 0, kb, kb, kb, 0, 0, data_kb, stack_kb, 0, 0, 0, 0, 0);
   absl::StrAppendFormat(
       &out,
-      "Threads:\t1\nSigQ:\t0/%u\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\n"
+      "Threads:\t%d\nSigQ:\t0/%u\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\n"
       "SigIgn:\t%s\nSigCgt:\t%s\n",
-      t.rlimits()[RLIMIT_SIGPENDING].rlim_cur, Hex64(t.pending_signals()),
-      Hex64(0), Hex64(t.signal_mask()), Hex64(ign), Hex64(cgt));
+      std::max(1, t.group().Count()), t.rlimits()[RLIMIT_SIGPENDING].rlim_cur,
+      Hex64(t.pending_signals() & ~t.group().pending()),
+      Hex64(t.group().pending()), Hex64(t.signal_mask()), Hex64(ign),
+      Hex64(cgt));
   int cpus = ncpu > 0 ? static_cast<int>(ncpu) : 1;
   uint64_t cpu_mask = cpus >= 64 ? ~uint64_t{0} : ((uint64_t{1} << cpus) - 1);
   absl::StrAppendFormat(
@@ -422,10 +427,16 @@ std::shared_ptr<vfs::Inode> TaskDir(const Ctx& ctx, int pid, int tid,
     e.emplace_back(
         "task", std::make_shared<SynthDir>(
                     Attr(ctx, base + "/task", S_IFDIR | 0555, tid), [c, pid] {
-                      // One thread per process until threads exist.
+                      std::vector<int> tids;
+                      (void)c.kernel->WithTask(pid, [&](Task& t) {
+                        tids = t.group().Tids();
+                        return ErrnoOr<void>();
+                      });
                       Entries threads;
-                      threads.emplace_back(std::to_string(pid),
-                                           TaskDir(c, pid, pid, true));
+                      for (int id : tids) {
+                        threads.emplace_back(std::to_string(id),
+                                             TaskDir(c, pid, id, true));
+                      }
                       return threads;
                     }));
   }

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <optional>
 #include <thread>
 
 #include "sentry/base/log.h"
@@ -43,7 +44,9 @@ void RunChild(Kernel& kernel, int pid, InheritedState state,
       kernel.memory(), **as, platform.MinUserAddress(),
       platform.MaxUserAddress(), std::move(memory));
   if (!mm.ok()) return fail("mapping the child's memory");
-  auto task = std::make_unique<Task>(kernel, std::move(*as), std::move(*mm));
+  auto task = std::make_unique<Task>(
+      kernel, std::shared_ptr<platform::AddressSpace>(std::move(*as)),
+      std::shared_ptr<mm::MemoryManager>(std::move(*mm)));
   task->set_pid(pid);
   task->AdoptState(std::move(state));
   task->set_exit_signal(req.exit_signal);
@@ -53,13 +56,90 @@ void RunChild(Kernel& kernel, int pid, InheritedState state,
   }
   if (req.flags & CLONE_CHILD_CLEARTID) task->clear_child_tid() = req.child_tid;
   kernel.processes().Attach(pid, task.get());
-  ExitStatus status = task->Run();
-  ReportExit(*task, status);
+  std::optional<ExitStatus> status = FinishThread(*task, task->Run());
+  ReportExit(*task, *status);
   task.reset();  // kills the stub
   kernel.ChildThreadDone();
 }
 
+// A thread's whole life on its own host thread.
+void RunThread(Task* raw, uint64_t token) {
+  std::unique_ptr<Task> task(raw);
+  Kernel& kernel = task->kernel();
+  if (absl::Status s = task->address_space().AdoptThread(token); !s.ok()) {
+    SENTRY_LOG(kError, "thread %d could not start: %s", task->tid(),
+               s.ToString());
+    task->ExitThread(0);
+  }
+  (void)FinishThread(*task, task->Run());
+  task.reset();
+  kernel.ChildThreadDone();
+}
+
+// Linux's exit_robust_list: each futex on the thread's robust list that
+// it still owns gets FUTEX_OWNER_DIED and one waiter woken. The list is
+// guest memory: a bad pointer or a loop ends the walk (bounded like
+// ROBUST_LIST_LIMIT).
+void ReleaseRobustFutexes(Task& t) {
+  uint64_t head = t.robust_list();
+  if (head == 0) return;
+  struct RobustListHead {
+    uint64_t next;
+    int64_t futex_offset;
+    uint64_t pending;
+  } h;
+  if (!t.mm().CopyIn(head, &h, sizeof(h)).ok()) return;
+  constexpr int kLimit = 2048;
+  constexpr uint32_t kTidMask = 0x3fffffff;
+  constexpr uint32_t kOwnerDied = 0x40000000;
+  constexpr uint32_t kWaiters = 0x80000000;
+  auto release = [&](uint64_t entry) {
+    uint64_t addr = entry + static_cast<uint64_t>(h.futex_offset);
+    uint32_t word;
+    if (!t.mm().CopyIn(addr, &word, sizeof(word)).ok()) return;
+    if ((word & kTidMask) != static_cast<uint32_t>(t.tid())) return;
+    uint32_t next = (word & kWaiters) | kOwnerDied;
+    if (!t.mm().CopyOut(addr, &next, sizeof(next)).ok()) return;
+    if (word & kWaiters) t.kernel().futexes().Wake({&t.mm(), addr}, 1, ~0u);
+  };
+  uint64_t entry = h.next & ~uint64_t{1};
+  for (int i = 0; i < kLimit && entry != head && entry != 0; ++i) {
+    uint64_t next;
+    if (!t.mm().CopyIn(entry, &next, sizeof(next)).ok()) break;
+    if (entry != (h.pending & ~uint64_t{1})) release(entry);
+    entry = next & ~uint64_t{1};
+  }
+  if (h.pending != 0) release(h.pending & ~uint64_t{1});
+}
+
 }  // namespace
+
+std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status) {
+  Kernel& kernel = t.kernel();
+  ReleaseRobustFutexes(t);
+  // CLONE_CHILD_CLEARTID: zero the TID word and wake a futex waiter on it
+  // (pthread_join). Not when the whole process dies: nobody is left to
+  // wake, and the memory may be shared with a vfork parent.
+  if (uint64_t addr = t.clear_child_tid(); addr != 0) {
+    int zero = 0;
+    if (t.mm().CopyOut(addr, &zero, sizeof(zero)).ok()) {
+      kernel.futexes().Wake({&t.mm(), addr}, 1, ~0u);
+    }
+  }
+  if (!t.is_leader()) {
+    // The task leaves its group when it is destroyed, after dropping its
+    // hold on the address space.
+    t.address_space().ReleaseThread();
+    kernel.processes().FreeThread(t.tid());
+    return std::nullopt;
+  }
+  // The leader's host thread traces the stub's main thread, which must
+  // outlive the others: wait for them, then report the process.
+  t.group().WaitUntilAlone(&t);
+  t.group().Remove(&t);
+  if (std::optional<ExitStatus> group = t.group().exit_status()) return *group;
+  return status;
+}
 
 void ReportExit(Task& t, const ExitStatus& status) {
   Kernel& kernel = t.kernel();
@@ -69,13 +149,6 @@ void ReportExit(Task& t, const ExitStatus& status) {
   for (const auto& [fd, file] : t.fds().All()) {
     if (vfs::Inode* inode = file->inode()) {
       vfs::ReleaseLocksOf(*inode, t.lock_owner());
-    }
-  }
-  // CLONE_CHILD_CLEARTID: zero the TID word and wake a futex waiter on it.
-  if (uint64_t addr = t.clear_child_tid(); addr != 0) {
-    int zero = 0;
-    if (t.mm().CopyOut(addr, &zero, sizeof(zero)).ok()) {
-      kernel.futexes().Wake({&t.mm(), addr}, 1, ~0u);
     }
   }
   ChildStatus st;
@@ -99,9 +172,59 @@ void ReportExit(Task& t, const ExitStatus& status) {
   }
 }
 
+ErrnoOr<int> CloneThread(Task& parent, const CloneRequest& req) {
+  uint64_t flags = req.flags;
+  // clone(2): a thread shares the dispositions, which need shared memory.
+  if (!(flags & CLONE_SIGHAND) || !(flags & CLONE_VM)) return Errno(EINVAL);
+  if (flags & (CLONE_VFORK | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+               CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) {
+    return Errno(EINVAL);
+  }
+  Kernel& kernel = parent.kernel();
+  if (parent.group().exiting()) return Errno(EAGAIN);
+  SENTRY_ASSIGN_OR_RETURN(int tid,
+                          kernel.processes().AllocateThread(
+                              static_cast<int>(parent.creds().ruid),
+                              parent.rlimits()[RLIMIT_NPROC].rlim_cur));
+  absl::StatusOr<uint64_t> token = parent.address_space().SpawnThread();
+  if (!token.ok()) {
+    SENTRY_LOG(kError, "no stub thread for a new thread: %s",
+               token.status().ToString());
+    kernel.processes().FreeThread(tid);
+    return Errno(EAGAIN);
+  }
+  InheritedState state = parent.StateForFork(/*share_files=*/true);
+  if (!(flags & CLONE_FILES)) state.fds = parent.fds().Clone();
+  state.regs.rax = 0;
+  if (req.stack != 0) state.regs.rsp = req.stack;
+  if (flags & CLONE_SETTLS) state.regs.fs_base = req.tls;
+  auto task =
+      std::make_unique<Task>(kernel, parent.shared_address_space(),
+                             parent.shared_mm(), parent.shared_group(), tid);
+  task->AdoptState(std::move(state), /*thread=*/true);
+  task->comm() = parent.comm();
+  task->nice() = parent.nice();
+  task->set_exit_signal(0);
+  if (flags & CLONE_PARENT_SETTID) {
+    (void)parent.mm().CopyOut(req.parent_tid, &tid, sizeof(tid));
+  }
+  if (flags & CLONE_CHILD_SETTID) {
+    (void)task->mm().CopyOut(req.child_tid, &tid, sizeof(tid));
+  }
+  if (flags & CLONE_CHILD_CLEARTID) task->clear_child_tid() = req.child_tid;
+  kernel.ChildThreadStarted();
+  std::thread(RunThread, task.release(), *token).detach();
+  return tid;
+}
+
 ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   uint64_t flags = req.flags & ~kIgnoredFlags;
-  if (flags & CLONE_THREAD) return Errno(EINVAL);  // threads: not yet
+  if (req.flags & CLONE_THREAD) return CloneThread(parent, req);
+  // CLONE_SIGHAND without CLONE_VM is invalid; with it (and no
+  // CLONE_THREAD) the dispositions are copied, not shared: a gap.
+  if ((req.flags & CLONE_SIGHAND) && !(req.flags & CLONE_VM)) {
+    return Errno(EINVAL);
+  }
   if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
                CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) {
     return Errno(EINVAL);

@@ -22,14 +22,20 @@ struct CloneRequest {
   uint64_t tls = 0;         // CLONE_SETTLS
 };
 
-// Creates a child process; returns its PID. Threads (CLONE_THREAD) are
-// not supported yet: EINVAL. CLONE_VM without CLONE_THREAD (vfork,
+// Creates a child process, or with CLONE_THREAD a thread of the caller's;
+// returns its PID or TID. CLONE_VM without CLONE_THREAD (vfork,
 // posix_spawn) gets a copy of the memory like fork, and with CLONE_VFORK
 // the caller sleeps until the child execs or exits.
 ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req);
 
-// After Run returns for a forked child, or for init: records the exit for
-// wait(2), reparents children, signals the parent.
+// After Run returned `status` on a task's own host thread: the thread's
+// exit (robust futexes, CLONE_CHILD_CLEARTID, leaving its group). A group
+// leader then waits for the other threads and gets the process's exit
+// status; any other thread gets nullopt and its context is released.
+std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status);
+
+// After FinishThread for a process's leader (a forked child, or init):
+// records the exit for wait(2), reparents children, signals the parent.
 void ReportExit(Task& t, const ExitStatus& status);
 
 }  // namespace sentry::kernel

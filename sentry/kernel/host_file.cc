@@ -62,7 +62,7 @@ ErrnoOr<size_t> HostFile::Write(Task& task, std::span<const uint8_t> src) {
       if (errno == EINTR || errno == EAGAIN) continue;
       int err = errno;
       if (off > 0) return off;
-      if (err == EPIPE) task.QueueSignal(SIGPIPE);
+      if (err == EPIPE) task.QueueThreadSignal(SIGPIPE);
       return Errno(err);
     }
     off += static_cast<size_t>(n);

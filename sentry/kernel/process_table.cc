@@ -15,22 +15,44 @@ void ProcessTable::AddInit(Task* task) {
   p.task = task;
 }
 
-ErrnoOr<int> ProcessTable::Allocate(int parent, int uid, uint64_t nproc_limit) {
-  absl::MutexLock l(&mu_);
-  int live = 0, of_uid = 0;
+ErrnoOr<int> ProcessTable::NextIdLocked(int uid, uint64_t nproc_limit) {
+  // Threads count like processes, as Linux counts tasks: each is a host
+  // thread in the Sentry and a stub thread.
+  int live = static_cast<int>(threads_.size()), of_uid = 0;
   for (const auto& [pid, p] : procs_) {
     if (p.zombie) continue;
     ++live;
     if (p.uid == uid) ++of_uid;
   }
+  for (const auto& [tid, thread_uid] : threads_) of_uid += thread_uid == uid;
   if (live >= kMaxProcesses) return Errno(EAGAIN);
   // RLIMIT_NPROC binds everyone but root, as on Linux.
   if (uid != 0 && static_cast<uint64_t>(of_uid) >= nproc_limit) {
     return Errno(EAGAIN);
   }
   int pid = next_pid_;
-  while (procs_.count(pid)) pid = pid == INT_MAX / 2 ? 2 : pid + 1;
+  while (procs_.count(pid) || threads_.count(pid)) {
+    pid = pid == INT_MAX / 2 ? 2 : pid + 1;
+  }
   next_pid_ = pid + 1;
+  return pid;
+}
+
+ErrnoOr<int> ProcessTable::AllocateThread(int uid, uint64_t nproc_limit) {
+  absl::MutexLock l(&mu_);
+  SENTRY_ASSIGN_OR_RETURN(int tid, NextIdLocked(uid, nproc_limit));
+  threads_[tid] = uid;
+  return tid;
+}
+
+void ProcessTable::FreeThread(int tid) {
+  absl::MutexLock l(&mu_);
+  threads_.erase(tid);
+}
+
+ErrnoOr<int> ProcessTable::Allocate(int parent, int uid, uint64_t nproc_limit) {
+  absl::MutexLock l(&mu_);
+  SENTRY_ASSIGN_OR_RETURN(int pid, NextIdLocked(uid, nproc_limit));
   auto it = procs_.find(parent);
   Process& p = procs_[pid];
   p.parent = parent;

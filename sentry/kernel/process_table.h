@@ -2,8 +2,8 @@
 // who is whose parent, process groups and sessions, and the exit status of
 // each process until its parent reaps it (a zombie).
 //
-// One task per process for now (threads come later): a process's PID is
-// its only task's TID.
+// A process's entry points at its leader task (whose host thread outlives
+// the process's other threads); other threads only hold a TID here.
 //
 // Lock order: ProcessTable::mu_ before Kernel::tasks_mu_ is never needed;
 // it is taken alone, and Task methods called under it (QueueSignal) take
@@ -52,6 +52,11 @@ class ProcessTable {
   // against `uid`'s `nproc_limit` (RLIMIT_NPROC; EAGAIN beyond it).
   ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A TID for a new thread (not a process: it has no entry of its own),
+  // counted like a process against the caps; freed by FreeThread.
+  ErrnoOr<int> AllocateThread(int uid, uint64_t nproc_limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void FreeThread(int tid) ABSL_LOCKS_EXCLUDED(mu_);
   // The child's task is running (or gone: null).
   void Attach(int pid, Task* task) ABSL_LOCKS_EXCLUDED(mu_);
   // `pid` exited: it becomes a zombie for its parent (or is reaped at once
@@ -109,9 +114,12 @@ class ProcessTable {
     std::optional<ChildStatus> zombie;
   };
   bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;
+  ErrnoOr<int> NextIdLocked(int uid, uint64_t nproc_limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::map<int, Process> procs_ ABSL_GUARDED_BY(mu_);
+  std::map<int, int> threads_ ABSL_GUARDED_BY(mu_);  // TID → real UID
   int next_pid_ ABSL_GUARDED_BY(mu_) = 2;
   vfs::WaitQueue exits_;
 };

@@ -67,12 +67,11 @@ bool OnAltStack(const stack_t& ss, uint64_t sp) {
 }  // namespace
 
 int Task::NextHandledSignal() const {
-  uint64_t deliverable =
-      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+  uint64_t deliverable = Deliverable();
   while (deliverable != 0) {
     int sig = __builtin_ctzll(deliverable) + 1;
     deliverable &= ~SigBit(sig);
-    uint64_t h = sigactions_[sig].handler;
+    uint64_t h = group_->sigactions()[sig].handler;
     if (sig != SIGKILL && h != reinterpret_cast<uint64_t>(SIG_DFL) &&
         h != reinterpret_cast<uint64_t>(SIG_IGN)) {
       return sig;
@@ -82,32 +81,26 @@ int Task::NextHandledSignal() const {
 }
 
 bool Task::InterruptedBySignal() {
-  if (exit_status_) return true;
+  if (exiting()) return true;
   // Signals needing no frame are dealt with here, in the wait: ignored
-  // ones vanish, fatal defaults end the task.
-  uint64_t deliverable =
-      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+  // ones vanish, fatal defaults end the process.
+  uint64_t deliverable = Deliverable();
   while (deliverable != 0) {
     int sig = __builtin_ctzll(deliverable) + 1;
     deliverable &= ~SigBit(sig);
-    uint64_t h = sigactions_[sig].handler;
-    if (sig == SIGKILL) {
-      pending_signals_.fetch_and(~SigBit(sig));
+    uint64_t h = group_->sigactions()[sig].handler;
+    bool ignore = h == reinterpret_cast<uint64_t>(SIG_IGN);
+    bool fatal = sig == SIGKILL;
+    if (sig != SIGKILL && h == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      DefaultAction a = DefaultActionOf(sig);
+      fatal = a == DefaultAction::kTerminate || a == DefaultAction::kCore;
+      ignore = !fatal;  // ignore, stop, continue: no job control yet
+    }
+    if (!ignore && !fatal) return true;  // a handler must run
+    if (!TakeSignal(sig)) continue;      // another thread took it
+    if (fatal) {
       Kill(sig);
       return true;
-    }
-    if (h == reinterpret_cast<uint64_t>(SIG_IGN)) {
-      pending_signals_.fetch_and(~SigBit(sig));
-    } else if (h == reinterpret_cast<uint64_t>(SIG_DFL)) {
-      DefaultAction a = DefaultActionOf(sig);
-      if (a == DefaultAction::kTerminate || a == DefaultAction::kCore) {
-        pending_signals_.fetch_and(~SigBit(sig));
-        Kill(sig);
-        return true;
-      }
-      pending_signals_.fetch_and(~SigBit(sig));  // ignore, stop, continue
-    } else {
-      return true;  // a handler must run: the syscall is interrupted
     }
   }
   return false;
@@ -127,7 +120,7 @@ void Task::DeliverPendingSignals() {
       } else if (rv == -kErestartNoIntr) {
         restart = true;
       } else if (rv == -kErestartSys) {
-        restart = sigactions_[handled].flags & SA_RESTART;
+        restart = group_->sigactions()[handled].flags & SA_RESTART;
       } else {
         restart = false;
       }
@@ -144,19 +137,13 @@ void Task::DeliverPendingSignals() {
       }
     }
   }
-  uint64_t deliverable =
-      pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
-  while (deliverable != 0 && !exit_status_) {
+  uint64_t deliverable = Deliverable();
+  while (deliverable != 0 && !exiting()) {
     int sig = __builtin_ctzll(deliverable) + 1;
     deliverable &= ~SigBit(sig);
-    pending_signals_.fetch_and(~SigBit(sig));
-    siginfo_t info;
-    {
-      absl::MutexLock l(&info_mu_);
-      info = pending_info_[sig];
-    }
-    if (info.si_signo == 0) info.si_signo = sig;
-    KernelSigaction act = sigactions_[sig];
+    std::optional<siginfo_t> info = TakeSignal(sig);
+    if (!info) continue;  // another thread of the process took it
+    KernelSigaction act = group_->sigactions()[sig];
     if (sig == SIGKILL) {
       Kill(sig);
     } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
@@ -176,11 +163,10 @@ void Task::DeliverPendingSignals() {
           break;
       }
     } else {
-      if (!SetupFrame(sig, act, info)) return;
+      if (!SetupFrame(sig, act, *info)) return;
       // The handler runs with its mask; further pending signals nest
       // their frames on top, as Linux does.
-      deliverable =
-          pending_signals_.load() & ~(signal_mask_ & ~kUnblockableSignals);
+      deliverable = Deliverable();
     }
   }
 }
@@ -238,10 +224,10 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
   c.cr2 = (sig == SIGSEGV || sig == SIGBUS)
               ? reinterpret_cast<uint64_t>(info.si_addr)
               : 0;
-  c.oldmask = signal_mask_;
+  c.oldmask = signal_mask_.load();
   c.fpstate = fp_addr;
   // sigsuspend's caller gets its own mask back when the handler returns.
-  f.uc.uc_sigmask = saved_mask_ ? *saved_mask_ : signal_mask_;
+  f.uc.uc_sigmask = saved_mask_ ? *saved_mask_ : signal_mask_.load();
   saved_mask_.reset();
   f.info = info;
   f.info.si_signo = sig;
@@ -256,10 +242,10 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
   regs_.rdx = sp + offsetof(RtSigframe, uc);
   regs_.rax = 0;
   regs_.eflags &= ~(kEflagsDf | kEflagsTf);
-  uint64_t mask = signal_mask_ | act.mask;
+  uint64_t mask = signal_mask_.load() | act.mask;
   if (!(act.flags & SA_NODEFER)) mask |= SigBit(sig);
   set_signal_mask(mask);
-  if (act.flags & SA_RESETHAND) sigactions_[sig] = KernelSigaction{};
+  if (act.flags & SA_RESETHAND) group_->sigactions()[sig] = KernelSigaction{};
   return true;
 }
 
@@ -314,8 +300,8 @@ void Task::HandleFault(const siginfo_t& info) {
   // Linux's force_sig_fault: a synchronous fault that is blocked or
   // ignored cannot be delivered and ends the process; a handler runs.
   int sig = info.si_signo;
-  const KernelSigaction& act = sigactions_[sig];
-  bool blocked = signal_mask_ & SigBit(sig);
+  KernelSigaction act = group_->sigactions()[sig];
+  bool blocked = signal_mask_.load() & SigBit(sig);
   bool handled = act.handler != reinterpret_cast<uint64_t>(SIG_DFL) &&
                  act.handler != reinterpret_cast<uint64_t>(SIG_IGN);
   if (handled && !blocked) {
@@ -324,9 +310,7 @@ void Task::HandleFault(const siginfo_t& info) {
   }
   SENTRY_LOG(kInfo, "guest fault: signal %d code %d addr %p pc %#llx",
              info.si_signo, info.si_code, info.si_addr, regs_.rip);
-  Kill(sig);
-  exit_status_->fault_info = info;
-  exit_status_->fault_pc = regs_.rip;
+  Kill(sig, &info);
 }
 
 }  // namespace sentry::kernel

@@ -48,7 +48,9 @@ void Kernel::UnregisterTask(Task* t) {
 std::vector<int> Kernel::Tasks() const {
   absl::MutexLock l(&tasks_mu_);
   std::vector<int> tids;
-  for (Task* t : tasks_) tids.push_back(t->tid());
+  for (Task* t : tasks_) {
+    if (t->is_leader()) tids.push_back(t->tid());
+  }
   std::sort(tids.begin(), tids.end());
   tids.erase(std::unique(tids.begin(), tids.end()), tids.end());
   return tids;
@@ -90,9 +92,12 @@ DefaultAction DefaultActionOf(int sig) {
   }
 }
 
-Task::Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
-           std::unique_ptr<mm::MemoryManager> mm)
+Task::Task(Kernel& kernel, std::shared_ptr<platform::AddressSpace> as,
+           std::shared_ptr<mm::MemoryManager> mm,
+           std::shared_ptr<ThreadGroup> group, int tid)
     : kernel_(kernel),
+      group_(group ? std::move(group) : std::make_shared<ThreadGroup>(1)),
+      tid_(tid != 0 ? tid : group_->pid()),
       as_(std::move(as)),
       mm_(std::move(mm)),
       context_(kernel.platform().NewContext()),
@@ -102,13 +107,18 @@ Task::Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
     getrlimit(static_cast<__rlimit_resource>(r), &rlimits_[r]);
   }
   kernel_.RegisterTask(this);
+  group_->Add(this);
 }
 
 Task::~Task() {
   kernel_.UnregisterTask(this);
-  // The memory manager's mappings live in the address space: drop it first.
+  // The memory manager's mappings live in the address space: drop it first
+  // (they outlive this task if other threads share them).
   mm_.reset();
   as_.reset();
+  // Last: a leader waiting for its threads to leave (exit, execve) may
+  // then tear the address space down.
+  group_->Remove(this);
 }
 
 void Task::set_signal_mask(uint64_t mask) {
@@ -116,19 +126,50 @@ void Task::set_signal_mask(uint64_t mask) {
 }
 
 void Task::ExitGroup(int code) {
+  group_->Exit(ExitStatus{.code = code & 0xff});
+}
+
+void Task::ExitThread(int code) {
   if (!exit_status_) exit_status_ = ExitStatus{.code = code & 0xff};
 }
 
-void Task::Kill(int sig) {
-  if (exit_status_) return;
+void Task::KillThread() {
+  killed_.store(true);
+  Interrupt();
+}
+
+ExitStatus Task::exit_status() const {
+  if (group_->exiting()) {
+    if (std::optional<ExitStatus> s = group_->exit_status()) return *s;
+  }
+  if (killed_.load() && !exit_status_) return ExitStatus{.signal = SIGKILL};
+  return exit_status_.value_or(ExitStatus{});
+}
+
+void Task::Kill(int sig, const siginfo_t* fault) {
   ExitStatus status;
   status.signal = sig;
   status.core = DefaultActionOf(sig) == DefaultAction::kCore;
-  exit_status_ = status;
+  if (fault != nullptr) {
+    status.fault_info = *fault;
+    status.fault_pc = regs_.rip;
+  }
+  group_->Exit(status);
 }
 
 void Task::QueueSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return;
+  group_->QueueSignal(sig, info);
+}
+
+void Task::NotifySignalWaiters() { signal_queue_.Notify(POLLIN); }
+
+void Task::QueueThreadSignal(int sig, const siginfo_t* info) {
+  if (sig < 1 || sig > kMaxSignal) return;
+  if (sig == SIGKILL) {
+    Kill(SIGKILL);
+    return;
+  }
   {
     absl::MutexLock l(&info_mu_);
     siginfo_t& slot = pending_info_[sig];
@@ -145,16 +186,30 @@ void Task::QueueSignal(int sig, const siginfo_t* info) {
   Interrupt();
 }
 
-int Task::TakePendingSignal(uint64_t mask) {
-  uint64_t pending = pending_signals_.load();
+int Task::TakePendingSignal(uint64_t mask, siginfo_t* info) {
   for (;;) {
-    uint64_t take = pending & mask;
+    uint64_t take = pending_signals() & mask;
     if (take == 0) return 0;
     int sig = __builtin_ctzll(take) + 1;
-    if (pending_signals_.compare_exchange_weak(pending, pending & ~Bit(sig))) {
+    if (std::optional<siginfo_t> i = TakeSignal(sig)) {
+      if (info != nullptr) *info = *i;
       return sig;
     }
   }
+}
+
+std::optional<siginfo_t> Task::TakeSignal(int sig) {
+  if (pending_signals_.fetch_and(~Bit(sig)) & Bit(sig)) {
+    absl::MutexLock l(&info_mu_);
+    siginfo_t info = pending_info_[sig];
+    if (info.si_signo == 0) info.si_signo = sig;
+    return info;
+  }
+  return group_->Take(sig);
+}
+
+uint64_t Task::Deliverable() const {
+  return pending_signals() & ~(signal_mask_.load() & ~kUnblockable);
 }
 
 void Task::Interrupt() {
@@ -166,7 +221,7 @@ void Task::Interrupt() {
 ExitStatus Task::Run() {
   CurrentTaskScope scope(this);
   SyscallDispatcher dispatch = kernel_.dispatcher();
-  while (!exit_status_) {
+  while (!exiting()) {
     absl::StatusOr<platform::SwitchResult> event =
         context_->Switch(*as_, regs_);
     if (!event.ok()) {
@@ -190,11 +245,12 @@ ExitStatus Task::Run() {
     }
     DeliverPendingSignals();
   }
-  return *exit_status_;
+  return exit_status();
 }
 
 int Task::ppid() const {
-  return pid_ == 1 ? 0 : kernel_.processes().Parent(pid_);
+  int pid = group_->pid();
+  return pid == 1 ? 0 : kernel_.processes().Parent(pid);
 }
 
 InheritedState Task::StateForFork(bool share_files) const {
@@ -202,8 +258,8 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.regs = regs_;
   s.fds = share_files ? fds_ : fds_->Clone();
   s.fs = fs_;
-  s.sigactions = sigactions_;
-  s.signal_mask = signal_mask_;
+  s.sigactions = group_->sigactions();
+  s.signal_mask = signal_mask_.load();
   s.creds = creds_;
   s.rlimits = rlimits_;
   s.executable = executable_;
@@ -212,11 +268,11 @@ InheritedState Task::StateForFork(bool share_files) const {
   return s;
 }
 
-void Task::AdoptState(InheritedState s) {
+void Task::AdoptState(InheritedState s, bool thread) {
   regs_ = s.regs;
   fds_ = std::move(s.fds);
   fs_ = std::move(s.fs);
-  sigactions_ = s.sigactions;
+  if (!thread) group_->sigactions() = s.sigactions;
   signal_mask_ = s.signal_mask;
   creds_ = std::move(s.creds);
   rlimits_ = s.rlimits;
@@ -225,10 +281,10 @@ void Task::AdoptState(InheritedState s) {
   envp_ = std::move(s.envp);
 }
 
-std::pair<std::unique_ptr<platform::AddressSpace>,
-          std::unique_ptr<mm::MemoryManager>>
-Task::SwapMemory(std::unique_ptr<platform::AddressSpace> as,
-                 std::unique_ptr<mm::MemoryManager> mm) {
+std::pair<std::shared_ptr<platform::AddressSpace>,
+          std::shared_ptr<mm::MemoryManager>>
+Task::SwapMemory(std::shared_ptr<platform::AddressSpace> as,
+                 std::shared_ptr<mm::MemoryManager> mm) {
   std::swap(as_, as);
   std::swap(mm_, mm);
   return {std::move(as), std::move(mm)};
@@ -280,7 +336,7 @@ ErrnoOr<void> Task::Wait(vfs::WaitQueue* queue, uint32_t events,
   std::optional<vfs::WaitRegistration> reg;
   if (queue != nullptr) reg.emplace(*queue, this, events);
   for (;;) {
-    if (exit_status_) return Errno(EINTR);
+    if (exiting()) return Errno(EINTR);
     if (ready()) return {};
     int timeout_ms = -1;
     if (deadline) {
@@ -298,7 +354,7 @@ ErrnoOr<void> Task::Wait(vfs::WaitQueue* queue, uint32_t events,
       uint64_t count;
       (void)!read(interrupt_fd_.get(), &count, sizeof(count));
       if (InterruptedBySignal()) {
-        return Errno(exit_status_ ? EINTR : kErestartSys);
+        return Errno(exiting() ? EINTR : kErestartSys);
       }
     }
   }
@@ -306,7 +362,7 @@ ErrnoOr<void> Task::Wait(vfs::WaitQueue* queue, uint32_t events,
 
 ErrnoOr<void> Task::WaitHostFd(int host_fd, short events) {
   for (;;) {
-    if (exit_status_) return Errno(EINTR);
+    if (exiting()) return Errno(EINTR);
     struct pollfd fds[2] = {{host_fd, events, 0},
                             {interrupt_fd_.get(), POLLIN, 0}};
     int n = poll(fds, 2, -1);
@@ -315,7 +371,7 @@ ErrnoOr<void> Task::WaitHostFd(int host_fd, short events) {
       uint64_t count;
       (void)!read(interrupt_fd_.get(), &count, sizeof(count));
       if (InterruptedBySignal()) {
-        return Errno(exit_status_ ? EINTR : kErestartSys);
+        return Errno(exiting() ? EINTR : kErestartSys);
       }
       continue;
     }

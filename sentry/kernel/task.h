@@ -1,16 +1,20 @@
-// Task: one guest thread and, until threads and fork land, its process.
+// Task: one guest thread. ThreadGroup: what the threads of one process
+// share (its PID, signal dispositions, process-directed signals, the group
+// exit); the address space, memory manager and FD table are shared through
+// reference-counted pointers.
 //
-// A task runs on one host thread (the one that created its address space,
-// because ptrace requests must come from the tracer) in an explicit loop:
-// switch to guest code, handle the event, deliver pending signals, repeat.
-// Other threads touch a task only through QueueSignal and Interrupt.
+// A task runs on a host thread of its own (bound to its own context in the
+// address space, because ptrace requests must come from the tracer) in an
+// explicit loop: switch to guest code, handle the event, deliver pending
+// signals, repeat. Other threads touch a task only through QueueSignal,
+// QueueThreadSignal and Interrupt.
 //
-// Signals: dispositions and the mask are recorded as Linux would; default
-// actions run (terminate, ignore). Guest signal handlers need signal frames,
-// which come with the kernel-core work: a signal whose handler is installed
-// terminates the guest for now, and the debug log says so.
+// A group leader's host thread outlives the other threads of its group: it
+// waits for them before the process is reported dead, so the leader's Task
+// (which the process table points at) stays valid as long as the process.
 //
-// Lock order: Task has no lock of its own yet; pending signals are atomic.
+// Lock order: ProcessTable::mu_ / Kernel::tasks_mu_ → ThreadGroup::mu_ →
+// Task::info_mu_. Pending-signal sets and masks are atomic.
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
@@ -89,6 +93,62 @@ struct InheritedState {
   std::vector<std::string> argv, envp;
 };
 
+class Task;
+
+// The threads of one process (Linux's signal_struct and sighand_struct).
+class ThreadGroup {
+ public:
+  explicit ThreadGroup(int pid) : pid_(pid) {}
+
+  int pid() const { return pid_.load(); }
+  void set_pid(int pid) { pid_.store(pid); }
+
+  // Dispositions, shared by every thread (CLONE_SIGHAND). Written only by
+  // rt_sigaction and delivery (SA_RESETHAND); a reader racing a writer sees
+  // the old or the new handler, as on Linux.
+  std::array<KernelSigaction, kMaxSignal + 1>& sigactions() {
+    return sigactions_;
+  }
+
+  void Add(Task* t) ABSL_LOCKS_EXCLUDED(mu_);
+  // Removes `t`; returns how many threads are left.
+  int Remove(Task* t) ABSL_LOCKS_EXCLUDED(mu_);
+  int Count() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<int> Tids() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Blocks the host thread (not interruptible: the wait ends when the
+  // other threads end) until no thread but `t` is left.
+  void WaitUntilAlone(const Task* t) ABSL_LOCKS_EXCLUDED(mu_);
+  // Calls `fn` on each thread with the group locked; `fn` must not block
+  // or call back into the group.
+  void ForEach(const std::function<void(Task&)>& fn) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // exit_group(2) or a fatal signal: every thread ends; the first status
+  // recorded is the process's.
+  void Exit(const ExitStatus& status) ABSL_LOCKS_EXCLUDED(mu_);
+  bool exiting() const { return exiting_.load(); }
+  std::optional<ExitStatus> exit_status() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Process-directed signals (kill(2)): pending for the group; one thread
+  // that does not block the signal is woken to take it.
+  void QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t pending() const { return pending_.load(); }
+  // Removes `sig` if pending and returns its siginfo.
+  std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
+  // execve's de-thread: ends every thread but `keep` and waits until they
+  // are gone. False if the group started exiting meanwhile.
+  bool KillOthers(Task* keep) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  std::atomic<int> pid_;
+  std::array<KernelSigaction, kMaxSignal + 1> sigactions_{};
+  mutable absl::Mutex mu_;
+  std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> exiting_{false};
+  std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> pending_{0};
+  std::array<siginfo_t, kMaxSignal + 1> pending_info_ ABSL_GUARDED_BY(mu_){};
+};
+
 // Shared by a vfork parent and its child.
 struct VforkState {
   std::atomic<bool> done{false};
@@ -97,8 +157,11 @@ struct VforkState {
 
 class Task : public vfs::Waiter {
  public:
-  Task(Kernel& kernel, std::unique_ptr<platform::AddressSpace> as,
-       std::unique_ptr<mm::MemoryManager> mm);
+  // A task in `group`, or, if null, the first task of a new process (PID 1
+  // until set_pid).
+  Task(Kernel& kernel, std::shared_ptr<platform::AddressSpace> as,
+       std::shared_ptr<mm::MemoryManager> mm,
+       std::shared_ptr<ThreadGroup> group = nullptr, int tid = 0);
   ~Task();
 
   Kernel& kernel() { return kernel_; }
@@ -114,9 +177,8 @@ class Task : public vfs::Waiter {
   // A Sentry-side buffer of at least `size` bytes for copying between
   // files and guest memory; reused across syscalls.
   std::span<uint8_t> Scratch(size_t size);
-  // Who owns this task's fcntl record locks: its process. One task is one
-  // process until thread groups exist.
-  const void* lock_owner() const { return this; }
+  // Who owns this task's fcntl record locks: its process.
+  const void* lock_owner() const { return group_.get(); }
   std::vector<std::string>& argv() { return argv_; }
   // PR_SET_NAME's name (empty: derived from the executable, as at exec).
   std::string& comm() { return comm_; }
@@ -132,20 +194,31 @@ class Task : public vfs::Waiter {
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
   platform::AddressSpace& address_space() { return *as_; }
+  const std::shared_ptr<platform::AddressSpace>& shared_address_space() {
+    return as_;
+  }
+  const std::shared_ptr<mm::MemoryManager>& shared_mm() { return mm_; }
+  ThreadGroup& group() { return *group_; }
+  const std::shared_ptr<ThreadGroup>& shared_group() { return group_; }
 
   // Thread and process IDs inside the sandbox's PID namespace: the first
   // task is PID 1, whose parent is outside the namespace (0).
-  int tid() const { return pid_; }
-  int pid() const { return pid_; }
+  int tid() const { return tid_; }
+  int pid() const { return group_->pid(); }
   int ppid() const;
-  void set_pid(int pid) { pid_ = pid; }
+  bool is_leader() const { return tid_ == group_->pid(); }
+  // A new process's first task: its TID is the PID.
+  void set_pid(int pid) {
+    tid_ = pid;
+    group_->set_pid(pid);
+  }
 
   Credentials& creds() { return creds_; }
   std::array<struct rlimit, RLIM_NLIMITS>& rlimits() { return rlimits_; }
   std::array<KernelSigaction, kMaxSignal + 1>& sigactions() {
-    return sigactions_;
+    return group_->sigactions();
   }
-  uint64_t signal_mask() const { return signal_mask_; }
+  uint64_t signal_mask() const { return signal_mask_.load(); }
   void set_signal_mask(uint64_t mask);
   uint64_t& clear_child_tid() { return clear_child_tid_; }
   uint64_t& robust_list() { return robust_list_; }
@@ -155,14 +228,15 @@ class Task : public vfs::Waiter {
 
   // fork: the parent's side (`share_files`: CLONE_FILES).
   InheritedState StateForFork(bool share_files) const;
-  // fork: the child's side, before Run.
-  void AdoptState(InheritedState state);
+  // fork: the child's side, before Run (`thread`: a new thread of the same
+  // process, which shares the dispositions instead of copying them).
+  void AdoptState(InheritedState state, bool thread = false);
   // execve: installs a fresh address space and memory manager and returns
   // the old ones (kept until the new image is loaded, for failure).
-  std::pair<std::unique_ptr<platform::AddressSpace>,
-            std::unique_ptr<mm::MemoryManager>>
-  SwapMemory(std::unique_ptr<platform::AddressSpace> as,
-             std::unique_ptr<mm::MemoryManager> mm);
+  std::pair<std::shared_ptr<platform::AddressSpace>,
+            std::shared_ptr<mm::MemoryManager>>
+  SwapMemory(std::shared_ptr<platform::AddressSpace> as,
+             std::shared_ptr<mm::MemoryManager> mm);
   void set_fds(std::shared_ptr<vfs::FdTable> fds) { fds_ = std::move(fds); }
 
   // vfork: the parent sleeps until this child execs or exits.
@@ -174,11 +248,25 @@ class Task : public vfs::Waiter {
 
   // Ends the thread group with exit code `code` (exit_group(2)).
   void ExitGroup(int code);
-  bool exiting() const { return exit_status_.has_value(); }
+  // Ends this thread only (exit(2)); the process goes on if other threads
+  // remain.
+  void ExitThread(int code);
+  // The thread is ending: it exited, was killed alone (execve's
+  // de-thread), or its group is exiting.
+  bool exiting() const {
+    return exit_status_.has_value() || killed_.load() || group_->exiting();
+  }
+  // Ends this thread from another thread (execve's de-thread); thread safe.
+  void KillThread();
+  // How the thread ended (after Run): its own exit, or the group's.
+  ExitStatus exit_status() const;
 
-  // Makes `sig` pending and kicks the task (thread safe). `info`, if
-  // given, is what the handler's siginfo says (si_code, si_pid...).
+  // Makes `sig` pending for the task's process and kicks a thread that
+  // can take it (thread safe). `info`, if given, is what the handler's
+  // siginfo says (si_code, si_pid...).
   void QueueSignal(int sig, const siginfo_t* info = nullptr);
+  // The same for this thread only (tgkill, faults, SIGPIPE).
+  void QueueThreadSignal(int sig, const siginfo_t* info = nullptr);
 
   // rt_sigreturn: restores the context saved in the signal frame at the
   // stack pointer; returns the restored rax. A bad frame kills with
@@ -188,11 +276,17 @@ class Task : public vfs::Waiter {
   stack_t& altstack() { return altstack_; }
   // rt_sigsuspend/pause: the mask to restore once a handler has run.
   void set_saved_mask(uint64_t mask) { saved_mask_ = mask; }
-  // The pending signals, bit sig-1 per signal (thread safe).
-  uint64_t pending_signals() const { return pending_signals_.load(); }
+  // The signals pending for this thread or its process, bit sig-1 per
+  // signal (thread safe).
+  uint64_t pending_signals() const {
+    return pending_signals_.load() | group_->pending();
+  }
+  // Pokes signalfd and sigtimedwait waiters: a signal became pending.
+  void NotifySignalWaiters();
   // Removes and returns the lowest pending signal in `mask` (bit sig-1), or
-  // 0 if none is pending (signalfd's read). Thread safe.
-  int TakePendingSignal(uint64_t mask);
+  // 0 if none is pending (signalfd's read), with its siginfo if `info`.
+  // Thread-directed signals go first. Thread safe.
+  int TakePendingSignal(uint64_t mask, siginfo_t* info = nullptr);
   // Notified with POLLIN whenever a signal becomes pending (signalfd).
   vfs::WaitQueue& signal_queue() { return signal_queue_; }
   // Interrupts a running or blocked task so it looks at pending work.
@@ -231,11 +325,20 @@ class Task : public vfs::Waiter {
   // Pushes a signal frame for `sig` and points the registers at its
   // handler; false (and SIGSEGV) if the stack cannot take it.
   bool SetupFrame(int sig, const KernelSigaction& act, const siginfo_t& info);
-  void Kill(int sig);
+  // Ends the process with `sig` (with the fault's siginfo, for a
+  // synchronous fault's report).
+  void Kill(int sig, const siginfo_t* fault = nullptr);
+  // Removes `sig` from this thread's pending set, else the process's, and
+  // returns its siginfo; nullopt if it was not pending.
+  std::optional<siginfo_t> TakeSignal(int sig);
+  // Unblocked pending signals (thread-directed or the process's).
+  uint64_t Deliverable() const;
 
   Kernel& kernel_;
-  std::unique_ptr<platform::AddressSpace> as_;
-  std::unique_ptr<mm::MemoryManager> mm_;
+  std::shared_ptr<ThreadGroup> group_;
+  int tid_ = 1;
+  std::shared_ptr<platform::AddressSpace> as_;
+  std::shared_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
   // Before fds_: signalfds in the table unregister from it when the table
   // goes away with the task.
@@ -250,19 +353,19 @@ class Task : public vfs::Waiter {
 
   Credentials creds_;
   std::array<struct rlimit, RLIM_NLIMITS> rlimits_{};
-  std::array<KernelSigaction, kMaxSignal + 1> sigactions_{};
-  uint64_t signal_mask_ = 0;
+  // Read by other threads choosing who takes a process-directed signal.
+  std::atomic<uint64_t> signal_mask_{0};
   std::atomic<uint64_t> pending_signals_{0};
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;
   std::optional<ExitStatus> exit_status_;
+  std::atomic<bool> killed_{false};
   bool in_syscall_ = false;  // the last event was a syscall (for restarts)
   stack_t altstack_{nullptr, SS_DISABLE, 0};
   std::optional<uint64_t> saved_mask_;
   absl::Mutex info_mu_;
   std::array<siginfo_t, kMaxSignal + 1> pending_info_
       ABSL_GUARDED_BY(info_mu_){};
-  int pid_ = 1;
   std::string comm_;
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;

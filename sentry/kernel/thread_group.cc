@@ -1,0 +1,104 @@
+// ThreadGroup: membership, group exit, and process-directed signals.
+#include <algorithm>
+
+#include "sentry/kernel/task.h"
+
+namespace sentry::kernel {
+
+void ThreadGroup::Add(Task* t) {
+  absl::MutexLock l(&mu_);
+  threads_.push_back(t);
+}
+
+int ThreadGroup::Remove(Task* t) {
+  absl::MutexLock l(&mu_);
+  threads_.erase(std::remove(threads_.begin(), threads_.end(), t),
+                 threads_.end());
+  return static_cast<int>(threads_.size());
+}
+
+int ThreadGroup::Count() const {
+  absl::MutexLock l(&mu_);
+  return static_cast<int>(threads_.size());
+}
+
+std::vector<int> ThreadGroup::Tids() const {
+  absl::MutexLock l(&mu_);
+  std::vector<int> tids;
+  for (const Task* t : threads_) tids.push_back(t->tid());
+  std::sort(tids.begin(), tids.end());
+  return tids;
+}
+
+void ThreadGroup::WaitUntilAlone(const Task* t) {
+  absl::MutexLock l(&mu_);
+  auto alone = [this, t]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return threads_.empty() || (threads_.size() == 1 && threads_[0] == t);
+  };
+  mu_.Await(absl::Condition(&alone));
+}
+
+void ThreadGroup::ForEach(const std::function<void(Task&)>& fn) {
+  absl::MutexLock l(&mu_);
+  for (Task* t : threads_) fn(*t);
+}
+
+void ThreadGroup::Exit(const ExitStatus& status) {
+  absl::MutexLock l(&mu_);
+  if (!exit_status_) exit_status_ = status;
+  exiting_.store(true);
+  for (Task* t : threads_) t->Interrupt();
+}
+
+std::optional<ExitStatus> ThreadGroup::exit_status() const {
+  absl::MutexLock l(&mu_);
+  return exit_status_;
+}
+
+void ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
+  if (sig == SIGKILL) {
+    // SIGKILL needs no thread to take it: the whole group dies now.
+    Exit(ExitStatus{.signal = SIGKILL});
+    return;
+  }
+  absl::MutexLock l(&mu_);
+  siginfo_t& slot = pending_info_[sig];
+  if (info != nullptr) {
+    slot = *info;
+  } else {
+    slot = siginfo_t{};
+    slot.si_signo = sig;
+    slot.si_code = SI_KERNEL;
+  }
+  pending_.fetch_or(SigBit(sig));
+  // Linux's complete_signal: the main thread if it can take the signal,
+  // else the first thread that does not block it. If every thread blocks
+  // it, it waits in the group's set until one unblocks it (or sigwaits).
+  Task* target = nullptr;
+  for (Task* t : threads_) {
+    if (t->exiting() || (t->signal_mask() & SigBit(sig))) continue;
+    if (target == nullptr || t->is_leader()) target = t;
+    if (t->is_leader()) break;
+  }
+  for (Task* t : threads_) t->NotifySignalWaiters();
+  if (target != nullptr) target->Interrupt();
+}
+
+std::optional<siginfo_t> ThreadGroup::Take(int sig) {
+  if (!(pending_.load() & SigBit(sig))) return std::nullopt;
+  absl::MutexLock l(&mu_);
+  if (!(pending_.fetch_and(~SigBit(sig)) & SigBit(sig))) return std::nullopt;
+  siginfo_t info = pending_info_[sig];
+  if (info.si_signo == 0) info.si_signo = sig;
+  return info;
+}
+
+bool ThreadGroup::KillOthers(Task* keep) {
+  ForEach([keep](Task& t) {
+    if (&t != keep) t.KillThread();
+  });
+  WaitUntilAlone(keep);
+  return !exiting();
+}
+
+}  // namespace sentry::kernel
