@@ -175,6 +175,50 @@ ErrnoOr<void> Tgkill(Task& t, int tgid, int tid, int sig) {
   return SignalThread(t, tgid, tid, sig);
 }
 
+namespace {
+
+// rt_sigqueueinfo(2): the caller's siginfo, except that only the kernel
+// may claim SI_USER or a kernel code (si_code >= 0), and si_signo is sig.
+ErrnoOr<siginfo_t> QueuedInfo(Task& t, int pid, int sig, UserAddr uinfo) {
+  if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
+  siginfo_t info;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(uinfo.value, &info, sizeof(info)));
+  if ((info.si_code >= 0 || info.si_code == SI_TKILL) && pid != t.pid()) {
+    return Errno(EPERM);
+  }
+  info.si_signo = sig;
+  return info;
+}
+
+}  // namespace
+
+ErrnoOr<void> RtSigqueueinfo(Task& t, int pid, int sig, UserAddr uinfo) {
+  SENTRY_ASSIGN_OR_RETURN(siginfo_t info, QueuedInfo(t, pid, sig, uinfo));
+  if (pid <= 0) return Errno(pid == 0 ? ESRCH : EINVAL);
+  bool found = false, permitted = false;
+  t.kernel().processes().WithLive(pid, [&](Task& target) {
+    found = true;
+    if (target.pid() != t.pid() && !MaySignal(t, target)) return;
+    permitted = true;
+    if (sig != 0) target.QueueSignal(sig, &info);
+  });
+  if (!found) return Errno(ESRCH);
+  if (!permitted) return Errno(EPERM);
+  return {};
+}
+
+ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
+                               UserAddr uinfo) {
+  if (tgid <= 0 || tid <= 0) return Errno(EINVAL);
+  SENTRY_ASSIGN_OR_RETURN(siginfo_t info, QueuedInfo(t, tgid, sig, uinfo));
+  return t.kernel().WithTask(tid, [&](Task& target) -> ErrnoOr<void> {
+    if (target.pid() != tgid || target.exiting()) return Errno(ESRCH);
+    if (target.pid() != t.pid() && !MaySignal(t, target)) return Errno(EPERM);
+    if (sig != 0) target.QueueThreadSignal(sig, &info);
+    return {};
+  });
+}
+
 ErrnoOr<uint64_t> RtSigreturn(Task& t) { return t.SignalReturn(); }
 
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {

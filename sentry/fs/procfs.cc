@@ -218,8 +218,14 @@ absl::StatusOr<std::shared_ptr<vfs::Mount>> MakeProcfs(kernel::Kernel& kernel) {
                 })}});
   auto sys_kernel = MakeDir(
       fs, "sys/kernel",
-      {{"hostname",
-        MakeFile(fs, "hostname", text(kernel.options().hostname + "\n"))},
+      {{"hostname", MakeFile(fs, "hostname",
+                             [k]() -> ErrnoOr<std::string> {
+                               return k->hostname() + "\n";
+                             })},
+       {"domainname", MakeFile(fs, "domainname",
+                               [k]() -> ErrnoOr<std::string> {
+                                 return k->domainname() + "\n";
+                               })},
        {"ostype", MakeFile(fs, "ostype", text("Linux\n"))},
        {"osrelease", MakeFile(fs, "osrelease",
                               text(std::string(kernel::kLinuxRelease) + "\n"))},

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,25 @@ class Kernel {
     return threads_mu_.AwaitWithTimeout(absl::Condition(&none), timeout);
   }
 
+  // The sandbox's UTS names (uname's nodename and domainname), which
+  // sethostname/setdomainname change for every process in the sandbox.
+  std::string hostname() const ABSL_LOCKS_EXCLUDED(uts_mu_) {
+    absl::MutexLock l(&uts_mu_);
+    return hostname_.value_or(options_.hostname);
+  }
+  std::string domainname() const ABSL_LOCKS_EXCLUDED(uts_mu_) {
+    absl::MutexLock l(&uts_mu_);
+    return domainname_;
+  }
+  void set_hostname(std::string name) ABSL_LOCKS_EXCLUDED(uts_mu_) {
+    absl::MutexLock l(&uts_mu_);
+    hostname_ = std::move(name);
+  }
+  void set_domainname(std::string name) ABSL_LOCKS_EXCLUDED(uts_mu_) {
+    absl::MutexLock l(&uts_mu_);
+    domainname_ = std::move(name);
+  }
+
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
@@ -127,6 +147,9 @@ class Kernel {
   absl::Mutex threads_mu_;
   int child_threads_ ABSL_GUARDED_BY(threads_mu_) = 0;
   uint64_t boot_time_ns_ = 0;
+  mutable absl::Mutex uts_mu_;
+  std::optional<std::string> hostname_ ABSL_GUARDED_BY(uts_mu_);
+  std::string domainname_ ABSL_GUARDED_BY(uts_mu_) = "(none)";
   mutable absl::Mutex tasks_mu_;
   std::vector<Task*> tasks_ ABSL_GUARDED_BY(tasks_mu_);
 };
