@@ -104,6 +104,15 @@ int BootCommand(const std::vector<std::string>& args) {
   }
   kernel::Kernel kernel(options, std::move(*memory), std::move(*platform),
                         &syscalls::Dispatch);
+  if (flags.vdso) {
+    absl::StatusOr<std::unique_ptr<kernel::Vdso>> vdso =
+        kernel::Vdso::Create(kernel.memory());
+    if (!vdso.ok()) {
+      PrintError(std::string(vdso.status().message()));
+      return kExitInternalError;
+    }
+    kernel.set_vdso(std::move(*vdso));
+  }
 
   absl::StatusOr<std::unique_ptr<platform::AddressSpace>> as =
       kernel.platform().NewAddressSpace();

@@ -24,6 +24,9 @@ inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
 // Flags shared by `run` and the internal `boot`.
 struct SandboxFlags {
   std::string platform = "ptrace";
+  // Map the Sentry's vDSO into guests (--vdso=off makes every time call
+  // trap, for debugging and for measuring what the vDSO saves).
+  bool vdso = true;
   bool strace = false;
   std::string debug_log;
   // Where the root's changes go: "memory" (an overlay upper layer in

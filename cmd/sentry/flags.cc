@@ -25,6 +25,8 @@ int ParseSandboxFlags(const std::vector<std::string>& args,
     if (!absl::StartsWith(a, "-")) break;
     if (absl::StartsWith(a, "--platform=")) {
       flags.platform = a.substr(strlen("--platform="));
+    } else if (a == "--vdso=on" || a == "--vdso=off") {
+      flags.vdso = a == "--vdso=on";
     } else if (a == "--strace") {
       flags.strace = true;
     } else if (absl::StartsWith(a, "--debug-log=")) {

@@ -12,7 +12,7 @@ constexpr char kUsage[] =
     "usage: sentry <command> [flags] [args]\n"
     "\n"
     "commands:\n"
-    "  run [--platform=ptrace] [--strace] [--debug-log=FILE]\n"
+    "  run [--platform=ptrace] [--strace] [--debug-log=FILE] [--vdso=off]\n"
     "      [--overlay=memory|dir:PATH|none] [--volume HOST:GUEST[:ro]]...\n"
     "      PROGRAM [ARGS...]\n"
     "      run PROGRAM in a new sandbox; exits with its status. The host's /\n"

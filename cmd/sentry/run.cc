@@ -144,6 +144,7 @@ int RunCommand(const std::vector<std::string>& args) {
                                    "boot",
                                    "--platform=" + flags.platform,
                                    "--overlay=" + flags.overlay,
+                                   flags.vdso ? "--vdso=on" : "--vdso=off",
                                    absl::StrCat("--root-fd=", root_fd),
                                    "--cwd=" + HostCwd()};
   if (!upper_dir.empty()) {

@@ -112,6 +112,7 @@ std::variant<ExecResult, ExecFailure> LoadExecutable(
     args.argv = argv;
     args.envp = envp;
     args.execfn = path;
+    if (Vdso* vdso = task.kernel().vdso()) args.vdso = vdso->Pages();
     args.path = vfs::PathName(exe, task.fs().root);
     args.uid = task.creds().ruid;
     args.euid = task.creds().euid;

@@ -24,6 +24,7 @@
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/itimer.h"
 #include "sentry/kernel/process_table.h"
+#include "sentry/kernel/vdso.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/vfs/dentry.h"
 
@@ -66,6 +67,10 @@ class Kernel {
   void set_mounts(std::unique_ptr<vfs::MountNamespace> ns) {
     mounts_ = std::move(ns);
   }
+
+  // The vDSO mapped into every process (null: none, e.g. in unit tests).
+  Vdso* vdso() { return vdso_.get(); }
+  void set_vdso(std::unique_ptr<Vdso> vdso) { vdso_ = std::move(vdso); }
 
   FutexTable& futexes() { return futexes_; }
   ProcessTable& processes() { return processes_; }
@@ -137,6 +142,8 @@ class Kernel {
 
   KernelOptions options_;
   std::unique_ptr<mm::MemoryFile> memory_;
+  // After memory_: its pages go back before the MemoryFile does.
+  std::unique_ptr<Vdso> vdso_;
   std::unique_ptr<platform::Platform> platform_;
   SyscallDispatcher dispatcher_;
   std::unique_ptr<vfs::MountNamespace> mounts_;

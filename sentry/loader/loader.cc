@@ -247,24 +247,31 @@ absl::StatusOr<LoadedProgram> LoadProgram(mm::MemoryManager& mm,
     out.interpreter_base = *base;
   }
   uint64_t phdr = elf->phdr_vaddr ? out.load_bias + *elf->phdr_vaddr : 0;
-  out.auxv = {
-      {AT_HWCAP, getauxval(AT_HWCAP)},
-      {AT_PAGESZ, kPageSize},
-      {AT_CLKTCK, 100},
-      {AT_PHDR, phdr},
-      {AT_PHENT, sizeof(Elf64_Phdr)},
-      {AT_PHNUM, elf->phnum},
-      {AT_BASE, out.interpreter_base},
-      {AT_FLAGS, 0},
-      {AT_ENTRY, program_entry},
-      {AT_UID, args.uid},
-      {AT_EUID, args.euid},
-      {AT_GID, args.gid},
-      {AT_EGID, args.egid},
-      {AT_SECURE, 0},
-      {AT_HWCAP2, getauxval(AT_HWCAP2)},
-      {AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ)},
-  };
+  out.auxv.clear();
+  if (args.vdso.size() >= 2) {
+    ErrnoOr<uint64_t> at = mm.MapKernelPages(args.vdso);
+    if (!at.ok()) return NoMemory("the vDSO");
+    out.auxv.emplace_back(AT_SYSINFO_EHDR, *at + args.vdso[0].length);
+  }
+  out.auxv.insert(out.auxv.end(),
+                  {
+                      {AT_HWCAP, getauxval(AT_HWCAP)},
+                      {AT_PAGESZ, kPageSize},
+                      {AT_CLKTCK, 100},
+                      {AT_PHDR, phdr},
+                      {AT_PHENT, sizeof(Elf64_Phdr)},
+                      {AT_PHNUM, elf->phnum},
+                      {AT_BASE, out.interpreter_base},
+                      {AT_FLAGS, 0},
+                      {AT_ENTRY, program_entry},
+                      {AT_UID, args.uid},
+                      {AT_EUID, args.euid},
+                      {AT_GID, args.gid},
+                      {AT_EGID, args.egid},
+                      {AT_SECURE, 0},
+                      {AT_HWCAP2, getauxval(AT_HWCAP2)},
+                      {AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ)},
+                  });
   absl::StatusOr<uint64_t> sp =
       BuildStack(mm, stack_top, stack_bottom, args, out.auxv);
   if (!sp.ok()) return sp.status();

@@ -33,6 +33,9 @@ struct ExecArgs {
   uint64_t stack_size = 8 << 20;  // RLIMIT_STACK's soft value
   // The executable's path for /proc/self/maps.
   std::string path;
+  // The vDSO to map ([vvar] then [vdso], whose start is AT_SYSINFO_EHDR);
+  // empty: none.
+  std::vector<mm::KernelPages> vdso;
   // Reads the ELF interpreter (PT_INTERP) named by a dynamic executable,
   // through the sandbox's VFS. Unset: dynamic executables are refused.
   std::function<absl::StatusOr<std::vector<uint8_t>>(const std::string&)>

@@ -41,7 +41,9 @@ ForkedMemory::ForkedMemory(ForkedMemory&& o) noexcept
 
 ForkedMemory::~ForkedMemory() {
   if (adopted) return;
-  for (const Vma& v : vmas) memory_->Free(v.offset, v.length());
+  for (const Vma& v : vmas) {
+    if (!v.kernel_owned) memory_->Free(v.offset, v.length());
+  }
 }
 
 ErrnoOr<ForkedMemory> MemoryManager::CopyForFork() const {
@@ -51,6 +53,10 @@ ErrnoOr<ForkedMemory> MemoryManager::CopyForFork() const {
   out.brk_start = brk_start_;
   out.brk = brk_;
   for (Vma v : vmas_.All()) {
+    if (v.kernel_owned) {  // the same pages, shared
+      out.vmas.push_back(std::move(v));
+      continue;
+    }
     SENTRY_ASSIGN_OR_RETURN(uint64_t offset, memory_.Allocate(v.length()));
     // Copy only what was ever written: the MemoryFile is sparse, and
     // SEEK_DATA/SEEK_HOLE find its populated parts.
@@ -102,7 +108,38 @@ MemoryManager::MemoryManager(MemoryFile& memory, platform::AddressSpace& as,
 
 MemoryManager::~MemoryManager() {
   absl::MutexLock lock(&mu_);
-  for (const Vma& vma : vmas_.All()) memory_.Free(vma.offset, vma.length());
+  for (const Vma& vma : vmas_.All()) Release(vma);
+}
+
+void MemoryManager::Release(const Vma& vma) {
+  if (!vma.kernel_owned) memory_.Free(vma.offset, vma.length());
+}
+
+ErrnoOr<uint64_t> MemoryManager::MapKernelPages(
+    std::span<const KernelPages> pieces) {
+  absl::MutexLock lock(&mu_);
+  uint64_t total = 0;
+  for (const KernelPages& p : pieces) total += p.length;
+  std::optional<uint64_t> addr =
+      vmas_.FindGapTopDown(total, min_addr_, mmap_top_);
+  if (!addr) return Errno(ENOMEM);
+  uint64_t at = *addr;
+  for (const KernelPages& p : pieces) {
+    if (absl::Status s = as_.MapFile(at, p.length, p.offset, p.prot); !s.ok()) {
+      return HostFailure(s);
+    }
+    Vma vma;
+    vma.start = at;
+    vma.end = at + p.length;
+    vma.prot = p.prot;
+    vma.shared = true;
+    vma.offset = p.offset;
+    vma.name = p.name;
+    vma.kernel_owned = true;
+    vmas_.Insert(std::move(vma));
+    at += p.length;
+  }
+  return *addr;
 }
 
 void MemoryManager::set_mmap_top(uint64_t top) {
@@ -158,9 +195,7 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   SENTRY_ASSIGN_OR_RETURN(uint64_t offset, memory_.Allocate(length));
   // MAP_FIXED replaces what was there; the new stub mapping below replaces
   // the old one atomically, so only the bookkeeping is dropped first.
-  for (const Vma& old : vmas_.Remove(addr, addr + length)) {
-    memory_.Free(old.offset, old.length());
-  }
+  for (const Vma& old : vmas_.Remove(addr, addr + length)) Release(old);
   if (absl::Status s = as_.MapFile(addr, length, offset, req.prot); !s.ok()) {
     memory_.Free(offset, length);
     return HostFailure(s);
@@ -197,9 +232,7 @@ ErrnoOr<void> MemoryManager::UnmapLocked(uint64_t addr, uint64_t length) {
   if (absl::Status s = as_.Unmap(addr, end - addr); !s.ok()) {
     return HostFailure(s);
   }
-  for (const Vma& old : vmas_.Remove(addr, end)) {
-    memory_.Free(old.offset, old.length());
-  }
+  for (const Vma& old : vmas_.Remove(addr, end)) Release(old);
   return {};
 }
 
@@ -279,6 +312,14 @@ ErrnoOr<void> MemoryManager::Protect(uint64_t addr, uint64_t length, int prot) {
   if (vmas_.CountAfterSplit(addr, end) > VmaSet::kMaxCount) {
     return Errno(ENOMEM);
   }
+  if (prot & PROT_WRITE) {
+    // How we differ from Linux: the vDSO's pages are shared by every
+    // process, so they cannot be made writable (Linux would copy them).
+    bool kernel_pages = false;
+    vmas_.ForEach(addr, end,
+                  [&](const Vma& v) { kernel_pages |= v.kernel_owned; });
+    if (kernel_pages) return Errno(EACCES);
+  }
   if (absl::Status s = as_.Protect(addr, end - addr, prot); !s.ok()) {
     return HostFailure(s);
   }
@@ -355,6 +396,7 @@ ErrnoOr<void> MemoryManager::ZeroRange(uint64_t addr, uint64_t length) {
   if (length == 0) return {};
   if (!vmas_.IsFullyMapped(addr, addr + length)) return Errno(ENOMEM);
   vmas_.ForEach(addr, addr + length, [&](const Vma& v) {
+    if (v.kernel_owned) return;  // shared, read-only: nothing to zero
     uint64_t lo = std::max(addr, v.start), hi = std::min(addr + length, v.end);
     // Punching keeps the file's size and frees the pages: they read as 0.
     (void)fallocate(memory_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

@@ -17,8 +17,11 @@
 #ifndef SENTRY_MM_MEMORY_MANAGER_H_
 #define SENTRY_MM_MEMORY_MANAGER_H_
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,14 @@ struct MmapRequest {
   bool fixed = false;      // MAP_FIXED: replace what is there
   bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if occupied
   bool below_2g = false;   // MAP_32BIT
+  std::string name;
+};
+
+// A range of kernel-owned MemoryFile pages to map (MapKernelPages).
+struct KernelPages {
+  uint64_t offset = 0;  // page aligned
+  uint64_t length = 0;  // page aligned
+  int prot = PROT_READ;
   std::string name;
 };
 
@@ -77,6 +88,11 @@ class MemoryManager {
 
   // mmap(2) for anonymous memory; returns the address.
   ErrnoOr<uint64_t> Map(const MmapRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
+  // Maps `pieces` of kernel-owned MemoryFile pages (the vDSO's [vvar] and
+  // [vdso]) next to each other below the mmap base; returns the address of
+  // the first. See Vma::kernel_owned.
+  ErrnoOr<uint64_t> MapKernelPages(std::span<const KernelPages> pieces)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // munmap(2); addr page-aligned, length non-zero.
   ErrnoOr<void> Unmap(uint64_t addr, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
   // mremap(2) (MREMAP_MAYMOVE, MREMAP_FIXED). Growing in place maps fresh
@@ -143,6 +159,8 @@ class MemoryManager {
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   ErrnoOr<void> UnmapLocked(uint64_t addr, uint64_t length)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Frees an area's pages unless the kernel owns them.
+  void Release(const Vma& vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ErrnoOr<uint64_t> MapLocked(const MmapRequest& req)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

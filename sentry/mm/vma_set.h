@@ -20,7 +20,10 @@ struct Vma {
   bool shared = false;
   // MemoryFile offset backing `start`; the area is backed contiguously.
   uint64_t offset = 0;
-  std::string name;  // "[heap]", "[stack]" or empty
+  std::string name;  // "[heap]", "[stack]", "[vdso]"... or empty
+  // Backed by pages the kernel owns (the vDSO and its parameters): never
+  // freed with the area, shared rather than copied by fork, never writable.
+  bool kernel_owned = false;
 
   uint64_t length() const { return end - start; }
 };
