@@ -26,26 +26,26 @@ int WithOwnNames(const std::function<int()>& fn) {
     CHILD_EXPECT(uname(&before) == 0);
     int rc = fn();
     CHILD_EXPECT(sethostname(before.nodename, strlen(before.nodename)) == 0);
-    CHILD_EXPECT(setdomainname(before.domainname,
-                               strlen(before.domainname)) == 0);
+    CHILD_EXPECT(setdomainname(before.domainname, strlen(before.domainname)) ==
+                 0);
     return rc;
   });
 }
 
 TEST(UtsTest, SethostnameChangesUnameAndProc) {
-  EXPECT_THAT(WithOwnNames([] {
-                CHILD_EXPECT(sethostname("box-one", 7) == 0);
-                struct utsname u;
-                CHILD_EXPECT(uname(&u) == 0);
-                CHILD_EXPECT(strcmp(u.nodename, "box-one") == 0);
-                char buf[128] = {};
-                CHILD_EXPECT(gethostname(buf, sizeof(buf)) == 0);
-                CHILD_EXPECT(strcmp(buf, "box-one") == 0);
-                CHILD_EXPECT(ReadProcFile("/proc/sys/kernel/hostname") ==
-                             "box-one\n");
-                return 0;
-              }),
-              ExitedWithCode(0));
+  EXPECT_THAT(
+      WithOwnNames([] {
+        CHILD_EXPECT(sethostname("box-one", 7) == 0);
+        struct utsname u;
+        CHILD_EXPECT(uname(&u) == 0);
+        CHILD_EXPECT(strcmp(u.nodename, "box-one") == 0);
+        char buf[128] = {};
+        CHILD_EXPECT(gethostname(buf, sizeof(buf)) == 0);
+        CHILD_EXPECT(strcmp(buf, "box-one") == 0);
+        CHILD_EXPECT(ReadProcFile("/proc/sys/kernel/hostname") == "box-one\n");
+        return 0;
+      }),
+      ExitedWithCode(0));
 }
 
 TEST(UtsTest, SethostnameLengthIsHonoured) {
@@ -86,12 +86,12 @@ TEST(UtsTest, SethostnameTooLongIsEinval) {
 }
 
 TEST(UtsTest, SethostnameBadPointerIsEfault) {
-  EXPECT_THAT(WithOwnNames([] {
-                CHILD_EXPECT(syscall(SYS_sethostname, 8, 4) == -1 &&
-                             errno == EFAULT);
-                return 0;
-              }),
-              ExitedWithCode(0));
+  EXPECT_THAT(
+      WithOwnNames([] {
+        CHILD_EXPECT(syscall(SYS_sethostname, 8, 4) == -1 && errno == EFAULT);
+        return 0;
+      }),
+      ExitedWithCode(0));
 }
 
 TEST(UtsTest, SetdomainnameChangesUname) {
