@@ -10,7 +10,6 @@ namespace {
 
 using Key = kernel::FutexTable::Key;
 
-Key KeyOf(Task& t, uint64_t addr) { return Key{&t.mm(), addr}; }
 
 // Converts a guest timespec to an absl deadline: relative for FUTEX_WAIT,
 // absolute on CLOCK_MONOTONIC (or CLOCK_REALTIME) for the bitset waits.
@@ -90,9 +89,11 @@ ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
   bool realtime = op & FUTEX_CLOCK_REALTIME;
   int cmd = op & FUTEX_CMD_MASK;
   kernel::FutexTable& table = t.kernel().futexes();
-  // The sandbox's address spaces are not shared between processes yet, so
-  // shared and private futexes are keyed alike.
-  Key key = KeyOf(t, uaddr.value);
+  const bool is_private = op & FUTEX_PRIVATE_FLAG;
+  auto key_of = [&](uint64_t addr) {
+    return kernel::FutexTable::KeyOf(t.mm(), addr, is_private);
+  };
+  Key key = key_of(uaddr.value);
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
@@ -128,7 +129,7 @@ ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
       }
       SENTRY_ASSIGN_OR_RETURN(
           int done,
-          table.Requeue(key, KeyOf(t, uaddr2.value), n, requeue, check));
+          table.Requeue(key, key_of(uaddr2.value), n, requeue, check));
       return static_cast<uint64_t>(done);
     }
     case FUTEX_WAKE_OP: {
@@ -139,7 +140,7 @@ ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
         SENTRY_ASSIGN_OR_RETURN(bool also, WakeOp(t, uaddr2.value, val3));
         int woken = table.WakeLocked(key, n, FUTEX_BITSET_MATCH_ANY);
         if (also) {
-          woken += table.WakeLocked(KeyOf(t, uaddr2.value), n2,
+          woken += table.WakeLocked(key_of(uaddr2.value), n2,
                                     FUTEX_BITSET_MATCH_ANY);
         }
         return static_cast<uint64_t>(woken);

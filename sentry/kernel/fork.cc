@@ -100,7 +100,10 @@ void ReleaseRobustFutexes(Task& t) {
     if ((word & kTidMask) != static_cast<uint32_t>(t.tid())) return;
     uint32_t next = (word & kWaiters) | kOwnerDied;
     if (!t.mm().CopyOut(addr, &next, sizeof(next)).ok()) return;
-    if (word & kWaiters) t.kernel().futexes().Wake({&t.mm(), addr}, 1, ~0u);
+    if (word & kWaiters) {
+      t.kernel().futexes().Wake(FutexTable::KeyOf(t.mm(), addr, false), 1,
+                                ~0u);
+    }
   };
   uint64_t entry = h.next & ~uint64_t{1};
   for (int i = 0; i < kLimit && entry != head && entry != 0; ++i) {
@@ -123,7 +126,7 @@ std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status) {
   if (uint64_t addr = t.clear_child_tid(); addr != 0) {
     int zero = 0;
     if (t.mm().CopyOut(addr, &zero, sizeof(zero)).ok()) {
-      kernel.futexes().Wake({&t.mm(), addr}, 1, ~0u);
+      kernel.futexes().Wake(FutexTable::KeyOf(t.mm(), addr, false), 1, ~0u);
     }
   }
   if (!t.is_leader()) {

@@ -3,6 +3,22 @@
 #include "sentry/kernel/task.h"
 
 namespace sentry::kernel {
+namespace {
+
+// The `space` of keys on MemoryFile offsets.
+constexpr char kSharedMemory = 0;
+
+}  // namespace
+
+FutexTable::Key FutexTable::KeyOf(const mm::MemoryManager& mm, uint64_t addr,
+                                  bool is_private) {
+  if (!is_private) {
+    if (std::optional<uint64_t> offset = mm.SharedOffset(addr)) {
+      return Key{&kSharedMemory, *offset};
+    }
+  }
+  return Key{&mm, addr};
+}
 
 ErrnoOr<void> FutexTable::Wait(Task& t, Key key, uint32_t expected,
                                uint32_t bitset,

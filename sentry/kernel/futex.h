@@ -1,7 +1,7 @@
 // Futexes: the kernel half of userspace locks. Waiters queue on a key (the
-// address space and the address; shared futexes will key on the backing
-// MemoryFile offset once processes can share memory) and sleep in
-// Task::Wait, so a futex wait is interruptible like any other.
+// address space and the address; shared futexes in memory shared between
+// processes key on the backing MemoryFile offset) and sleep in Task::Wait,
+// so a futex wait is interruptible like any other.
 //
 // Lock order: FutexTable::mu_ before MemoryManager::mu_ (the value check
 // reads guest memory with the table locked, which is what makes
@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sentry/base/errno_or.h"
+#include "sentry/mm/memory_manager.h"
 
 namespace sentry::kernel {
 
@@ -31,6 +32,12 @@ class FutexTable {
     uint64_t addr;
     auto operator<=>(const Key&) const = default;
   };
+  // The key of the futex at `addr` in `mm`: private futexes, and shared
+  // ones in private memory, key on the address space; shared futexes in
+  // shared memory key on the page behind them, which every process that
+  // maps it agrees on.
+  static Key KeyOf(const mm::MemoryManager& mm, uint64_t addr,
+                   bool is_private);
 
   // FUTEX_WAIT(_BITSET): sleeps if *addr == expected until woken with a
   // matching bit, the deadline (ETIMEDOUT) or a signal (EINTR); EAGAIN if

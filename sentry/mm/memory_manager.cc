@@ -42,7 +42,9 @@ ForkedMemory::ForkedMemory(ForkedMemory&& o) noexcept
 ForkedMemory::~ForkedMemory() {
   if (adopted) return;
   for (const Vma& v : vmas) {
-    if (!v.kernel_owned) memory_->Free(v.offset, v.length());
+    if (!v.kernel_owned && !v.shared_backing) {
+      memory_->Free(v.offset, v.length());
+    }
   }
 }
 
@@ -53,7 +55,7 @@ ErrnoOr<ForkedMemory> MemoryManager::CopyForFork() const {
   out.brk_start = brk_start_;
   out.brk = brk_;
   for (Vma v : vmas_.All()) {
-    if (v.kernel_owned) {  // the same pages, shared
+    if (v.kernel_owned || v.shared_backing) {  // the same pages, shared
       out.vmas.push_back(std::move(v));
       continue;
     }
@@ -112,7 +114,19 @@ MemoryManager::~MemoryManager() {
 }
 
 void MemoryManager::Release(const Vma& vma) {
-  if (!vma.kernel_owned) memory_.Free(vma.offset, vma.length());
+  // Shared backings free themselves with their last reference.
+  if (!vma.kernel_owned && !vma.shared_backing) {
+    memory_.Free(vma.offset, vma.length());
+  }
+}
+
+std::optional<uint64_t> MemoryManager::SharedOffset(uint64_t addr) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const Vma* v = vmas_.Find(addr);
+  if (v == nullptr || !(v->shared_backing || v->kernel_owned)) {
+    return std::nullopt;
+  }
+  return v->offset + (addr - v->start);
 }
 
 ErrnoOr<uint64_t> MemoryManager::MapKernelPages(
@@ -207,6 +221,13 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   vma.shared = req.shared;
   vma.offset = offset;
   vma.name = req.name;
+  if (req.shared) {
+    MemoryFile* memory = &memory_;
+    vma.shared_backing = std::shared_ptr<void>(
+        nullptr, [memory, offset, length](void*) {
+          memory->Free(offset, length);
+        });
+  }
   vmas_.Insert(std::move(vma));
   return addr;
 }
@@ -396,7 +417,10 @@ ErrnoOr<void> MemoryManager::ZeroRange(uint64_t addr, uint64_t length) {
   if (length == 0) return {};
   if (!vmas_.IsFullyMapped(addr, addr + length)) return Errno(ENOMEM);
   vmas_.ForEach(addr, addr + length, [&](const Vma& v) {
-    if (v.kernel_owned) return;  // shared, read-only: nothing to zero
+    // Shared memory keeps its contents (Linux drops only the page-table
+    // entries, and the pages come back from the shared object); the
+    // vDSO's are read-only.
+    if (v.kernel_owned || v.shared_backing) return;
     uint64_t lo = std::max(addr, v.start), hi = std::min(addr + length, v.end);
     // Punching keeps the file's size and frees the pages: they read as 0.
     (void)fallocate(memory_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

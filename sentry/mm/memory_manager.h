@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -131,16 +132,20 @@ class MemoryManager {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   std::vector<Vma> Areas() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The MemoryFile offset behind `addr` if it lies in memory shared between
+  // processes (MAP_SHARED anonymous, the vDSO): shared futexes key on it.
+  std::optional<uint64_t> SharedOffset(uint64_t addr) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // madvise(MADV_DONTNEED): the range's pages read as zero again (their
   // MemoryFile pages are released). ENOMEM if part is unmapped.
   ErrnoOr<void> ZeroRange(uint64_t addr, uint64_t length)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // fork(2): copies every area's memory into fresh MemoryFile ranges (only
-  // the populated parts: holes stay holes). How this differs from Linux:
-  // the copy is eager, not copy-on-write, and MAP_SHARED anonymous memory
-  // is copied too, so it is not shared between parent and child.
+  // fork(2): copies every private area's memory into fresh MemoryFile
+  // ranges (only the populated parts: holes stay holes); shared areas keep
+  // their pages. How this differs from Linux: the copy is eager, not
+  // copy-on-write.
   ErrnoOr<ForkedMemory> CopyForFork() const ABSL_LOCKS_EXCLUDED(mu_);
   // The child's half: a MemoryManager over `as` with the copied areas
   // mapped in. Must run on the thread that drives `as`.

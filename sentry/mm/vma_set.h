@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct Vma {
   // Backed by pages the kernel owns (the vDSO and its parameters): never
   // freed with the area, shared rather than copied by fork, never writable.
   bool kernel_owned = false;
+  // For MAP_SHARED anonymous memory: owns the backing pages, which fork
+  // shares with the child; they are freed when the last area (in any
+  // process, split pieces included) referring to them goes.
+  std::shared_ptr<void> shared_backing;
 
   uint64_t length() const { return end - start; }
 };
