@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Process costs natively, under the Sentry and under runsc (if installed),
 # in one run: fork+exit+wait, fork of a process with 100 MiB touched,
-# fork+execve of a static true, and clock_gettime. (Futex ping-pong between
-# threads needs threads, which the Sentry does not have yet.)
+# fork+execve of a static true, and clock_gettime. (Futex ping-pong and
+# thread creation: bench/futex.sh.)
 #
 #   bench/proc.sh [N]
 set -euo pipefail
