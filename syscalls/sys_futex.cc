@@ -10,7 +10,6 @@ namespace {
 
 using Key = kernel::FutexTable::Key;
 
-
 // Converts a guest timespec to an absl deadline: relative for FUTEX_WAIT,
 // absolute on CLOCK_MONOTONIC (or CLOCK_REALTIME) for the bitset waits.
 ErrnoOr<std::optional<absl::Time>> Deadline(Task& t, UserAddr ts, bool absolute,
@@ -127,9 +126,8 @@ ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
           return v == val3;
         };
       }
-      SENTRY_ASSIGN_OR_RETURN(
-          int done,
-          table.Requeue(key, key_of(uaddr2.value), n, requeue, check));
+      SENTRY_ASSIGN_OR_RETURN(int done, table.Requeue(key, key_of(uaddr2.value),
+                                                      n, requeue, check));
       return static_cast<uint64_t>(done);
     }
     case FUTEX_WAKE_OP: {

@@ -195,15 +195,16 @@ ErrnoOr<siginfo_t> QueuedInfo(Task& t, int pid, int sig, UserAddr uinfo) {
 ErrnoOr<void> RtSigqueueinfo(Task& t, int pid, int sig, UserAddr uinfo) {
   SENTRY_ASSIGN_OR_RETURN(siginfo_t info, QueuedInfo(t, pid, sig, uinfo));
   if (pid <= 0) return Errno(pid == 0 ? ESRCH : EINVAL);
-  bool found = false, permitted = false;
+  bool found = false, permitted = false, queued = true;
   t.kernel().processes().WithLive(pid, [&](Task& target) {
     found = true;
     if (target.pid() != t.pid() && !MaySignal(t, target)) return;
     permitted = true;
-    if (sig != 0) target.QueueSignal(sig, &info);
+    if (sig != 0) queued = target.QueueSignal(sig, &info);
   });
   if (!found) return Errno(ESRCH);
   if (!permitted) return Errno(EPERM);
+  if (!queued) return Errno(EAGAIN);
   return {};
 }
 
@@ -214,7 +215,9 @@ ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
   return t.kernel().WithTask(tid, [&](Task& target) -> ErrnoOr<void> {
     if (target.pid() != tgid || target.exiting()) return Errno(ESRCH);
     if (target.pid() != t.pid() && !MaySignal(t, target)) return Errno(EPERM);
-    if (sig != 0) target.QueueThreadSignal(sig, &info);
+    if (sig != 0 && !target.QueueThreadSignal(sig, &info)) {
+      return Errno(EAGAIN);
+    }
     return {};
   });
 }

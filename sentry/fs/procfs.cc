@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -289,13 +290,27 @@ absl::StatusOr<std::shared_ptr<vfs::Mount>> MakeProcfs(kernel::Kernel& kernel) {
       {"sys", sys},
   };
   auto root = std::make_shared<SynthDir>(
-      SynthAttr{fs, "", S_IFDIR | 0555, 0, 0}, [ctx, fixed]() {
+      SynthAttr{fs, "", S_IFDIR | 0555, 0, 0},
+      [ctx, fixed]() {
         Entries e = fixed;
         for (int tid : ctx.kernel->Tasks()) {
           e.emplace_back(std::to_string(tid),
                          procfs::TaskDir(ctx, tid, tid, false));
         }
         return e;
+      },
+      // A thread's /proc/[tid] is there for lookups but not listed, as on
+      // Linux.
+      [ctx](const std::string& name) -> std::shared_ptr<vfs::Inode> {
+        int tid = 0;
+        if (!absl::SimpleAtoi(name, &tid) || tid <= 0 ||
+            std::to_string(tid) != name) {
+          return nullptr;
+        }
+        ErrnoOr<int> pid = ctx.kernel->WithTask(
+            tid, [](kernel::Task& t) -> ErrnoOr<int> { return t.pid(); });
+        if (!pid.ok()) return nullptr;
+        return procfs::TaskDir(ctx, tid, tid, false);
       });
   auto mount = std::make_shared<vfs::Mount>(
       "proc", "proc", std::make_shared<vfs::Dentry>(root),

@@ -70,8 +70,10 @@ ErrnoOr<struct statfs> SynthInode::StatFs() {
   return s;
 }
 
-SynthDir::SynthDir(SynthAttr attr, Children children)
-    : SynthInode(std::move(attr)), children_(std::move(children)) {}
+SynthDir::SynthDir(SynthAttr attr, Children children, Hidden hidden)
+    : SynthInode(std::move(attr)),
+      children_(std::move(children)),
+      hidden_(std::move(hidden)) {}
 
 ErrnoOr<std::shared_ptr<vfs::FileDescription>> SynthDir::Open(int flags) {
   if ((flags & O_ACCMODE) != O_RDONLY) return Errno(EISDIR);
@@ -82,6 +84,9 @@ ErrnoOr<std::shared_ptr<vfs::FileDescription>> SynthDir::Open(int flags) {
 ErrnoOr<std::shared_ptr<vfs::Inode>> SynthDir::Lookup(const std::string& name) {
   for (auto& [n, inode] : children_()) {
     if (n == name) return inode;
+  }
+  if (hidden_) {
+    if (std::shared_ptr<vfs::Inode> inode = hidden_(name)) return inode;
   }
   return Errno(ENOENT);
 }

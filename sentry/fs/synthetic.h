@@ -74,7 +74,11 @@ class SynthDir : public SynthInode {
  public:
   using Children = std::function<
       std::vector<std::pair<std::string, std::shared_ptr<vfs::Inode>>>()>;
-  SynthDir(SynthAttr attr, Children children);
+  // Names Lookup finds that ReadDir does not list (/proc/[tid] of a
+  // thread); null: none.
+  using Hidden =
+      std::function<std::shared_ptr<vfs::Inode>(const std::string& name)>;
+  SynthDir(SynthAttr attr, Children children, Hidden hidden = nullptr);
   // Children come and go with tasks and FDs: never cached by name.
   bool CacheableChildren() const override { return false; }
   ErrnoOr<std::shared_ptr<vfs::FileDescription>> Open(int flags) override;
@@ -83,6 +87,7 @@ class SynthDir : public SynthInode {
 
  private:
   Children children_;
+  Hidden hidden_;
 };
 
 // A read-only file whose text `generate` makes at open.

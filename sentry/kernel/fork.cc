@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "sentry/base/log.h"
 #include "sentry/vfs/lock.h"
 
@@ -19,22 +20,23 @@ constexpr uint64_t kIgnoredFlags = CLONE_PTRACE | CLONE_UNTRACED | CLONE_IO |
                                    CLONE_SYSVSEM | CLONE_FS | CLONE_SIGHAND |
                                    CLONE_DETACHED;
 
+// How the child's start went, for the parent, which returns from fork only
+// once the child exists (so it can be signalled and waited for at once).
+struct ChildStart {
+  absl::Notification done;
+  bool ok = false;
+};
+
 // The child's whole life on its own host thread.
 void RunChild(Kernel& kernel, int pid, InheritedState state,
               mm::ForkedMemory memory, CloneRequest req,
-              std::shared_ptr<VforkState> vfork) {
+              std::shared_ptr<VforkState> vfork,
+              std::shared_ptr<ChildStart> start) {
   platform::Platform& platform = kernel.platform();
   auto fail = [&](const std::string& why) {
     SENTRY_LOG(kError, "fork of %d failed in the child: %s", pid, why);
-    ChildStatus st;
-    st.signal = SIGKILL;
-    int parent = kernel.processes().Exited(pid, st, false);
-    kernel.processes().WithLive(parent,
-                                [](Task& p) { p.QueueSignal(SIGCHLD); });
-    if (vfork) {
-      vfork->done.store(true);
-      vfork->queue.Notify(~0u);
-    }
+    start->ok = false;
+    start->done.Notify();
     kernel.ChildThreadDone();
   };
   absl::StatusOr<std::unique_ptr<platform::AddressSpace>> as =
@@ -56,6 +58,9 @@ void RunChild(Kernel& kernel, int pid, InheritedState state,
   }
   if (req.flags & CLONE_CHILD_CLEARTID) task->clear_child_tid() = req.child_tid;
   kernel.processes().Attach(pid, task.get());
+  start->ok = true;
+  start->done.Notify();
+  start.reset();
   std::optional<ExitStatus> status = FinishThread(*task, task->Run());
   ReportExit(*task, *status);
   task.reset();  // kills the stub
@@ -101,8 +106,7 @@ void ReleaseRobustFutexes(Task& t) {
     uint32_t next = (word & kWaiters) | kOwnerDied;
     if (!t.mm().CopyOut(addr, &next, sizeof(next)).ok()) return;
     if (word & kWaiters) {
-      t.kernel().futexes().Wake(FutexTable::KeyOf(t.mm(), addr, false), 1,
-                                ~0u);
+      t.kernel().futexes().Wake(FutexTable::KeyOf(t.mm(), addr, false), 1, ~0u);
     }
   };
   uint64_t entry = h.next & ~uint64_t{1};
@@ -251,10 +255,18 @@ ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   }
   std::shared_ptr<VforkState> vfork;
   if (flags & CLONE_VFORK) vfork = std::make_shared<VforkState>();
+  auto start = std::make_shared<ChildStart>();
   kernel.ChildThreadStarted();
   std::thread(RunChild, std::ref(kernel), pid, std::move(state),
-              std::move(*memory), req, vfork)
+              std::move(*memory), req, vfork, start)
       .detach();
+  start->done.WaitForNotification();
+  if (!start->ok) {
+    // No stub could be started for it (the host is out of processes or
+    // memory): fork fails as Linux's does when it cannot allocate.
+    kernel.processes().Exited(pid, ChildStatus{}, /*autoreap=*/true);
+    return Errno(EAGAIN);
+  }
   if (vfork) {
     // The parent sleeps until the child execs or exits (or the parent is
     // killed); other signals are delivered while it waits.

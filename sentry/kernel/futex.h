@@ -36,8 +36,7 @@ class FutexTable {
   // ones in private memory, key on the address space; shared futexes in
   // shared memory key on the page behind them, which every process that
   // maps it agrees on.
-  static Key KeyOf(const mm::MemoryManager& mm, uint64_t addr,
-                   bool is_private);
+  static Key KeyOf(const mm::MemoryManager& mm, uint64_t addr, bool is_private);
 
   // FUTEX_WAIT(_BITSET): sleeps if *addr == expected until woken with a
   // matching bit, the deadline (ETIMEDOUT) or a signal (EINTR); EAGAIN if

@@ -157,33 +157,62 @@ void Task::Kill(int sig, const siginfo_t* fault) {
   group_->Exit(status);
 }
 
-void Task::QueueSignal(int sig, const siginfo_t* info) {
-  if (sig < 1 || sig > kMaxSignal) return;
-  group_->QueueSignal(sig, info);
+namespace {
+
+siginfo_t InfoOrKernel(int sig, const siginfo_t* info) {
+  if (info != nullptr) return *info;
+  siginfo_t out{};
+  out.si_signo = sig;
+  out.si_code = SI_KERNEL;
+  return out;
+}
+
+}  // namespace
+
+bool PendingSignals::Add(int sig, const siginfo_t& info) {
+  absl::MutexLock l(&mu_);
+  std::deque<siginfo_t>& q = queued_[sig];
+  if (sig < kSigRtMin) {
+    if (!q.empty()) return true;  // already pending: this one merges
+  } else {
+    if (realtime_count_ >= kMaxQueued) return false;
+    ++realtime_count_;
+  }
+  q.push_back(info);
+  bits_.fetch_or(Bit(sig));
+  return true;
+}
+
+std::optional<siginfo_t> PendingSignals::Take(int sig) {
+  if (!(bits_.load() & Bit(sig))) return std::nullopt;
+  absl::MutexLock l(&mu_);
+  std::deque<siginfo_t>& q = queued_[sig];
+  if (q.empty()) return std::nullopt;
+  siginfo_t info = q.front();
+  q.pop_front();
+  if (sig >= kSigRtMin) --realtime_count_;
+  if (q.empty()) bits_.fetch_and(~Bit(sig));
+  if (info.si_signo == 0) info.si_signo = sig;
+  return info;
+}
+
+bool Task::QueueSignal(int sig, const siginfo_t* info) {
+  if (sig < 1 || sig > kMaxSignal) return true;
+  return group_->QueueSignal(sig, info);
 }
 
 void Task::NotifySignalWaiters() { signal_queue_.Notify(POLLIN); }
 
-void Task::QueueThreadSignal(int sig, const siginfo_t* info) {
-  if (sig < 1 || sig > kMaxSignal) return;
+bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
+  if (sig < 1 || sig > kMaxSignal) return true;
   if (sig == SIGKILL) {
     Kill(SIGKILL);
-    return;
+    return true;
   }
-  {
-    absl::MutexLock l(&info_mu_);
-    siginfo_t& slot = pending_info_[sig];
-    if (info != nullptr) {
-      slot = *info;
-    } else {
-      slot = siginfo_t{};
-      slot.si_signo = sig;
-      slot.si_code = SI_KERNEL;
-    }
-  }
-  pending_signals_.fetch_or(Bit(sig));
+  if (!pending_.Add(sig, InfoOrKernel(sig, info))) return false;
   signal_queue_.Notify(POLLIN);
   Interrupt();
+  return true;
 }
 
 int Task::TakePendingSignal(uint64_t mask, siginfo_t* info) {
@@ -199,12 +228,7 @@ int Task::TakePendingSignal(uint64_t mask, siginfo_t* info) {
 }
 
 std::optional<siginfo_t> Task::TakeSignal(int sig) {
-  if (pending_signals_.fetch_and(~Bit(sig)) & Bit(sig)) {
-    absl::MutexLock l(&info_mu_);
-    siginfo_t info = pending_info_[sig];
-    if (info.si_signo == 0) info.si_signo = sig;
-    return info;
-  }
+  if (std::optional<siginfo_t> info = pending_.Take(sig)) return info;
   return group_->Take(sig);
 }
 

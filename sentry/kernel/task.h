@@ -14,7 +14,7 @@
 // (which the process table points at) stays valid as long as the process.
 //
 // Lock order: ProcessTable::mu_ / Kernel::tasks_mu_ → ThreadGroup::mu_ →
-// Task::info_mu_. Pending-signal sets and masks are atomic.
+// PendingSignals::mu_ (a leaf). Pending-signal sets and masks are atomic.
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
@@ -24,6 +24,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +44,9 @@
 namespace sentry::kernel {
 
 inline constexpr int kMaxSignal = 64;
+// The kernel's first real-time signal (glibc's SIGRTMIN is 34 at run time:
+// it keeps two for itself).
+inline constexpr int kSigRtMin = 32;
 // A signal's bit in a kernel sigset.
 inline constexpr uint64_t SigBit(int sig) { return 1ULL << (sig - 1); }
 // Signals that can be neither caught, blocked nor ignored.
@@ -95,6 +99,30 @@ struct InheritedState {
 
 class Task;
 
+// Pending signals of a thread or a process, as signal(7) describes them:
+// a standard signal is pending at most once (a second one is dropped and
+// the first's siginfo kept); real-time signals (32 and up) queue, each
+// instance with its own siginfo, delivered in order.
+class PendingSignals {
+ public:
+  // How many real-time signals may be queued (RLIMIT_SIGPENDING's usual
+  // value on a small machine, and a bound on the Sentry's memory).
+  static constexpr size_t kMaxQueued = 7500;
+  // False if a real-time signal found the queue full (sigqueue: EAGAIN).
+  bool Add(int sig, const siginfo_t& info) ABSL_LOCKS_EXCLUDED(mu_);
+  // Removes one instance of `sig`; nullopt if none is pending.
+  std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
+  // Bit sig-1 for each pending signal.
+  uint64_t set() const { return bits_.load(); }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::array<std::deque<siginfo_t>, kMaxSignal + 1> queued_
+      ABSL_GUARDED_BY(mu_);
+  size_t realtime_count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> bits_{0};
+};
+
 // The threads of one process (Linux's signal_struct and sighand_struct).
 class ThreadGroup {
  public:
@@ -129,9 +157,10 @@ class ThreadGroup {
   std::optional<ExitStatus> exit_status() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Process-directed signals (kill(2)): pending for the group; one thread
-  // that does not block the signal is woken to take it.
-  void QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
-  uint64_t pending() const { return pending_.load(); }
+  // that does not block the signal is woken to take it. False if a
+  // real-time signal's queue is full.
+  bool QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t pending() const { return pending_.set(); }
   // Removes `sig` if pending and returns its siginfo.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
   // execve's de-thread: ends every thread but `keep` and waits until they
@@ -145,8 +174,7 @@ class ThreadGroup {
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> exiting_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
-  std::atomic<uint64_t> pending_{0};
-  std::array<siginfo_t, kMaxSignal + 1> pending_info_ ABSL_GUARDED_BY(mu_){};
+  PendingSignals pending_;
 };
 
 // Shared by a vfork parent and its child.
@@ -264,9 +292,10 @@ class Task : public vfs::Waiter {
   // Makes `sig` pending for the task's process and kicks a thread that
   // can take it (thread safe). `info`, if given, is what the handler's
   // siginfo says (si_code, si_pid...).
-  void QueueSignal(int sig, const siginfo_t* info = nullptr);
+  // False if a real-time signal's queue is full (sigqueue: EAGAIN).
+  bool QueueSignal(int sig, const siginfo_t* info = nullptr);
   // The same for this thread only (tgkill, faults, SIGPIPE).
-  void QueueThreadSignal(int sig, const siginfo_t* info = nullptr);
+  bool QueueThreadSignal(int sig, const siginfo_t* info = nullptr);
 
   // rt_sigreturn: restores the context saved in the signal frame at the
   // stack pointer; returns the restored rax. A bad frame kills with
@@ -279,7 +308,7 @@ class Task : public vfs::Waiter {
   // The signals pending for this thread or its process, bit sig-1 per
   // signal (thread safe).
   uint64_t pending_signals() const {
-    return pending_signals_.load() | group_->pending();
+    return pending_.set() | group_->pending();
   }
   // Pokes signalfd and sigtimedwait waiters: a signal became pending.
   void NotifySignalWaiters();
@@ -355,7 +384,7 @@ class Task : public vfs::Waiter {
   std::array<struct rlimit, RLIM_NLIMITS> rlimits_{};
   // Read by other threads choosing who takes a process-directed signal.
   std::atomic<uint64_t> signal_mask_{0};
-  std::atomic<uint64_t> pending_signals_{0};
+  PendingSignals pending_;
   uint64_t clear_child_tid_ = 0;
   uint64_t robust_list_ = 0;
   std::optional<ExitStatus> exit_status_;
@@ -363,9 +392,6 @@ class Task : public vfs::Waiter {
   bool in_syscall_ = false;  // the last event was a syscall (for restarts)
   stack_t altstack_{nullptr, SS_DISABLE, 0};
   std::optional<uint64_t> saved_mask_;
-  absl::Mutex info_mu_;
-  std::array<siginfo_t, kMaxSignal + 1> pending_info_
-      ABSL_GUARDED_BY(info_mu_){};
   std::string comm_;
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;

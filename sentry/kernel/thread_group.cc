@@ -55,22 +55,21 @@ std::optional<ExitStatus> ThreadGroup::exit_status() const {
   return exit_status_;
 }
 
-void ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
+bool ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
   if (sig == SIGKILL) {
     // SIGKILL needs no thread to take it: the whole group dies now.
     Exit(ExitStatus{.signal = SIGKILL});
-    return;
+    return true;
   }
   absl::MutexLock l(&mu_);
-  siginfo_t& slot = pending_info_[sig];
+  siginfo_t si{};
   if (info != nullptr) {
-    slot = *info;
+    si = *info;
   } else {
-    slot = siginfo_t{};
-    slot.si_signo = sig;
-    slot.si_code = SI_KERNEL;
+    si.si_signo = sig;
+    si.si_code = SI_KERNEL;
   }
-  pending_.fetch_or(SigBit(sig));
+  if (!pending_.Add(sig, si)) return false;
   // Linux's complete_signal: the main thread if it can take the signal,
   // else the first thread that does not block it. If every thread blocks
   // it, it waits in the group's set until one unblocks it (or sigwaits).
@@ -82,15 +81,11 @@ void ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
   }
   for (Task* t : threads_) t->NotifySignalWaiters();
   if (target != nullptr) target->Interrupt();
+  return true;
 }
 
 std::optional<siginfo_t> ThreadGroup::Take(int sig) {
-  if (!(pending_.load() & SigBit(sig))) return std::nullopt;
-  absl::MutexLock l(&mu_);
-  if (!(pending_.fetch_and(~SigBit(sig)) & SigBit(sig))) return std::nullopt;
-  siginfo_t info = pending_info_[sig];
-  if (info.si_signo == 0) info.si_signo = sig;
-  return info;
+  return pending_.Take(sig);
 }
 
 bool ThreadGroup::KillOthers(Task* keep) {

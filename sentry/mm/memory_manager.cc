@@ -222,11 +222,12 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   vma.offset = offset;
   vma.name = req.name;
   if (req.shared) {
+    // The stored pointer must be non-null: areas test the backing for
+    // truth. The deleter returns the pages.
     MemoryFile* memory = &memory_;
     vma.shared_backing = std::shared_ptr<void>(
-        nullptr, [memory, offset, length](void*) {
-          memory->Free(offset, length);
-        });
+        static_cast<void*>(memory),
+        [memory, offset, length](void*) { memory->Free(offset, length); });
   }
   vmas_.Insert(std::move(vma));
   return addr;
