@@ -59,6 +59,7 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
                             uint64_t sigsetsize);
 ErrnoOr<void> Kill(Task& t, int pid, int sig);
 ErrnoOr<void> Tkill(Task& t, int tid, int sig);
+ErrnoOr<void> Unshare(Task& t, uint64_t flags);
 ErrnoOr<void> RtSigqueueinfo(Task& t, int pid, int sig, UserAddr info);
 ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
                                UserAddr info);

@@ -195,15 +195,12 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
       char name[16] = {};
       size_t got = t.mm().CopyInPartial(a2, name, sizeof(name) - 1);
       if (got == 0) return Errno(EFAULT);
-      t.comm() = std::string(name, strnlen(name, sizeof(name) - 1));
+      t.set_comm(std::string(name, strnlen(name, sizeof(name) - 1)));
       return uint64_t{0};
     }
     case PR_GET_NAME: {
       char name[16] = {};
       std::string comm = t.comm();
-      if (comm.empty() && !t.argv().empty()) {
-        comm = t.argv()[0].substr(t.argv()[0].rfind('/') + 1);
-      }
       std::memcpy(name, comm.data(), std::min<size_t>(comm.size(), 15));
       SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(a2, name, sizeof(name)));
       return uint64_t{0};
@@ -283,12 +280,15 @@ ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage) {
     uint64_t mapped = 0;
     for (const mm::Vma& v : t.mm().Areas()) mapped += v.length();
     ru.ru_maxrss = static_cast<long>(mapped / 1024);
-    // All guest time is user time as far as the stub's clock can tell.
-    absl::StatusOr<uint64_t> ns = t.context().CpuTimeNs();
-    if (ns.ok()) {
-      ru.ru_utime.tv_sec = static_cast<time_t>(*ns / 1000000000);
-      ru.ru_utime.tv_usec = static_cast<suseconds_t>(*ns % 1000000000 / 1000);
-    }
+    // Guest code is user time; the Sentry's work for it, system time.
+    kernel::CpuTimes c =
+        who == RUSAGE_THREAD ? t.ThreadCpuTimes() : t.group().ProcessCpuTimes();
+    ru.ru_utime.tv_sec = static_cast<time_t>(c.user_ns / 1000000000);
+    ru.ru_utime.tv_usec =
+        static_cast<suseconds_t>(c.user_ns % 1000000000 / 1000);
+    ru.ru_stime.tv_sec = static_cast<time_t>(c.sys_ns / 1000000000);
+    ru.ru_stime.tv_usec =
+        static_cast<suseconds_t>(c.sys_ns % 1000000000 / 1000);
   }
   return t.mm().CopyOut(usage.value, &ru, sizeof(ru));
 }

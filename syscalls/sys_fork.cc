@@ -91,6 +91,28 @@ ErrnoOr<uint64_t> Clone3(Task& t, UserAddr uargs, uint64_t size) {
   return DoClone(t, req);
 }
 
+ErrnoOr<void> Unshare(Task& t, uint64_t flags) {
+  constexpr uint64_t kNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                   CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                                   CLONE_NEWCGROUP | CLONE_NEWTIME;
+  constexpr uint64_t kKnown = CLONE_THREAD | CLONE_SIGHAND | CLONE_VM |
+                              CLONE_FS | CLONE_FILES | CLONE_SYSVSEM |
+                              kNamespaces;
+  if (flags & ~kKnown) return Errno(EINVAL);
+  // Sharing memory, handlers or the thread group can be given up only by
+  // a process that has nothing to share them with.
+  if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
+      t.group().Count() > 1) {
+    return Errno(EINVAL);
+  }
+  // How we differ from Linux: the sandbox is one set of namespaces; new
+  // ones are not emulated.
+  if (flags & kNamespaces) return Errno(EINVAL);
+  if (flags & CLONE_FILES) t.set_fds(t.fds().Clone());
+  if (flags & CLONE_FS) t.ShareFs(nullptr);
+  return {};
+}
+
 ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
                            UserAddr envp, int flags) {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return Errno(EINVAL);
@@ -112,14 +134,6 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
     target = vfs::PathName(p, t.fs().root);
   }
   kernel::Kernel& k = t.kernel();
-  // How we differ from Linux: execve from a thread other than the main
-  // one is refused (EAGAIN, after the loader would have run) instead of
-  // the caller taking over the main thread's identity.
-  if (!t.is_leader()) {
-    SENTRY_LOG(kInfo, "execve from a non-main thread (%d) is not supported",
-               t.tid());
-    return Errno(EAGAIN);
-  }
   absl::StatusOr<std::unique_ptr<platform::AddressSpace>> as =
       k.platform().NewAddressSpace();
   if (!as.ok()) return Errno(ENOMEM);
@@ -138,7 +152,14 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
   kernel::ExecResult& r = std::get<kernel::ExecResult>(loaded);
   // Past the point of no return. De-thread: the other threads end (in the
   // old image, which they release), then the old image goes, and its stub
-  // with it.
+  // with it. A non-main thread first gives up its own stub thread in the
+  // old image: the main thread's host thread, which traces the old stub's
+  // main thread, tears the old image down when it hands the process over.
+  if (!t.is_leader()) {
+    old.first->ReleaseThread();
+    old.second.reset();
+    old.first.reset();
+  }
   if (t.group().Count() > 1 && !t.group().KillOthers(&t)) {
     return Errno(EINTR);  // the process is exiting anyway
   }
@@ -156,6 +177,10 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
     }
   }
   t.executable() = r.executable;
+  // Linux names the process after the file name execve was given (the
+  // script's for #!, "exe" for /proc/self/exe), not the file it found.
+  t.set_comm(name.empty() ? std::to_string(dirfd.value)
+                          : name.substr(name.rfind('/') + 1));
   t.regs() = k.platform().InitialRegisters();
   t.regs().rip = r.program.entry;
   t.regs().rsp = r.program.stack_pointer;

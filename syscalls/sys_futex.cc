@@ -93,16 +93,21 @@ ErrnoOr<uint64_t> Futex(Task& t, UserAddr uaddr, int op, uint32_t val,
     return kernel::FutexTable::KeyOf(t.mm(), addr, is_private);
   };
   Key key = key_of(uaddr.value);
+  // FUTEX_CLOCK_REALTIME only goes with the operations that wait.
+  if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
+      cmd != FUTEX_WAIT_REQUEUE_PI && cmd != FUTEX_LOCK_PI2) {
+    return Errno(ENOSYS);
+  }
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
       uint32_t bitset = cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3;
       if (bitset == 0) return Errno(EINVAL);
-      if (cmd == FUTEX_WAIT && realtime) return Errno(ENOSYS);
       SENTRY_ASSIGN_OR_RETURN(
           std::optional<absl::Time> deadline,
           Deadline(t, timeout, cmd == FUTEX_WAIT_BITSET, realtime));
-      SENTRY_RETURN_IF_ERRNO(table.Wait(t, key, val, bitset, deadline));
+      SENTRY_RETURN_IF_ERRNO(
+          table.Wait(t, key, uaddr.value, val, bitset, deadline));
       return uint64_t{0};
     }
     case FUTEX_WAKE:

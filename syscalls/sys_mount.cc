@@ -178,6 +178,7 @@ ErrnoOr<void> PivotRoot(Task& t, CString new_root, CString put_old) {
   vfs::Path root = t.kernel().mounts()->root();
   if (t.fs().root == old_root) t.fs().root = root;
   if (t.fs().cwd == old_root) t.fs().cwd = root;
+  t.PublishFs();
   return {};
 }
 

@@ -126,6 +126,7 @@ ErrnoOr<void> ChangeDir(Task& t, const vfs::Path& p) {
   SENTRY_RETURN_IF_ERRNO(
       vfs::CheckPermission(t.resolver().creds, st, vfs::kMayExec));
   t.fs().cwd = p;
+  t.PublishFs();
   return {};
 }
 }  // namespace
@@ -165,12 +166,14 @@ ErrnoOr<void> Chroot(Task& t, CString path) {
   SENTRY_RETURN_IF_ERRNO(
       vfs::CheckPermission(t.resolver().creds, st, vfs::kMayExec));
   t.fs().root = p;
+  t.PublishFs();
   return {};
 }
 
 ErrnoOr<uint64_t> Umask(Task& t, uint32_t mask) {
   mode_t old = t.fs().umask;
   t.fs().umask = mask & 0777;
+  t.PublishFs();
   return uint64_t{old};
 }
 

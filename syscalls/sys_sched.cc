@@ -31,27 +31,54 @@ int HostCpus() {
 
 }  // namespace
 
+// Runs `fn` on the task `tid` names (0: the caller): the affinity calls
+// take a thread ID.
+template <typename Fn>
+ErrnoOr<void> WithThread(Task& t, int tid, Fn&& fn) {
+  if (tid < 0) return Errno(EINVAL);
+  if (tid == 0 || tid == t.tid()) {
+    fn(t);
+    return {};
+  }
+  return t.kernel().WithTask(tid, [&](Task& o) -> ErrnoOr<void> {
+    fn(o);
+    return {};
+  });
+}
+
 ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
                                    UserAddr mask) {
-  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
   // The kernel's cpumask is a whole number of longs.
   size_t bytes = ((static_cast<size_t>(HostCpus()) + 63) / 64) * 8;
   if (size < bytes || size % sizeof(uint64_t) != 0) return Errno(EINVAL);
   std::vector<uint8_t> out(bytes, 0);
-  for (int cpu = 0; cpu < HostCpus(); ++cpu) out[cpu / 8] |= 1 << (cpu % 8);
+  Task::CpuMask recorded{};
+  SENTRY_RETURN_IF_ERRNO(
+      WithThread(t, pid, [&](Task& o) { recorded = o.affinity(); }));
+  for (int cpu = 0; cpu < HostCpus(); ++cpu) {
+    if (recorded[cpu / 64] & (uint64_t{1} << (cpu % 64))) {
+      out[cpu / 8] |= 1 << (cpu % 8);
+    }
+  }
   SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(mask.value, out.data(), bytes));
   return static_cast<uint64_t>(bytes);
 }
 
 ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask) {
-  SENTRY_RETURN_IF_ERRNO(CheckTarget(t, pid));
   std::vector<uint8_t> in(std::min<uint32_t>(size, 128), 0);
   SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(mask.value, in.data(), in.size()));
+  // Only the host's CPUs count; none of them: EINVAL.
+  Task::CpuMask usable{};
+  bool any = false;
   for (int cpu = 0; cpu < HostCpus() && cpu / 8 < static_cast<int>(in.size());
        ++cpu) {
-    if (in[cpu / 8] & (1 << (cpu % 8))) return {};
+    if (in[cpu / 8] & (1 << (cpu % 8))) {
+      usable[cpu / 64] |= uint64_t{1} << (cpu % 64);
+      any = true;
+    }
   }
-  return Errno(EINVAL);  // no usable CPU in the mask
+  if (!any) return Errno(EINVAL);
+  return WithThread(t, pid, [&](Task& o) { o.set_affinity(usable); });
 }
 
 ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid) {
@@ -138,10 +165,9 @@ ErrnoOr<uint64_t> Times(Task& t, UserAddr buf) {
   if (hz <= 0) hz = 100;
   if (!buf.null()) {
     struct tms out {};
-    absl::StatusOr<uint64_t> ns = t.context().CpuTimeNs();
-    if (ns.ok()) {
-      out.tms_utime = static_cast<clock_t>(*ns / (1000000000 / hz));
-    }
+    kernel::CpuTimes c = t.group().ProcessCpuTimes();
+    out.tms_utime = static_cast<clock_t>(c.user_ns / (1000000000 / hz));
+    out.tms_stime = static_cast<clock_t>(c.sys_ns / (1000000000 / hz));
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(buf.value, &out, sizeof(out)));
   }
   // Clock ticks since an arbitrary point: the sandbox's start.

@@ -12,15 +12,42 @@
 namespace sentry::syscalls {
 namespace {
 
-// Decodes a CPU clock id made by the guest's libc (MAKE_PROCESS_CPUCLOCK):
-// pid 0 and the task's own pid/tid are this task.
-bool IsOwnCpuClock(Task& t, int clock) {
-  if (clock >= 0)
-    return clock == CLOCK_PROCESS_CPUTIME_ID ||
-           clock == CLOCK_THREAD_CPUTIME_ID;
-  if ((clock & 7) == 7) return false;  // CLOCKFD: dynamic clocks
-  int pid = ~(clock >> 3);
-  return pid == 0 || pid == t.pid() || pid == t.tid();
+// A CPU-time clock: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, or
+// one made by clock_getcpuclockid/pthread_getcpuclockid (the kernel's
+// MAKE_PROCESS_CPUCLOCK/MAKE_THREAD_CPUCLOCK: ~id << 3, bit 2 for a
+// thread, low bits PROF/VIRT/SCHED). PROF and SCHED count user and system
+// time, VIRT user time only. EINVAL for anything else or a gone target.
+ErrnoOr<uint64_t> CpuClockNs(Task& t, int clock) {
+  bool thread;
+  int id = 0, kind = 2;
+  if (clock == CLOCK_PROCESS_CPUTIME_ID) {
+    thread = false;
+  } else if (clock == CLOCK_THREAD_CPUTIME_ID) {
+    thread = true;
+  } else if (clock < 0 && (clock & 7) != 7) {  // 7: CLOCKFD, dynamic clocks
+    thread = clock & 4;
+    kind = clock & 3;
+    id = ~(clock >> 3);
+    if (kind == 3) return Errno(EINVAL);
+  } else {
+    return Errno(EINVAL);
+  }
+  auto pick = [kind](const kernel::CpuTimes& c) {
+    return kind == 1 ? c.user_ns : c.total();
+  };
+  if (id == 0 || (thread ? id == t.tid() : id == t.pid())) {
+    return pick(thread ? t.ThreadCpuTimes() : t.group().ProcessCpuTimes());
+  }
+  // Another thread must be of the same process; another process's clock
+  // may be read by anyone (clock_getcpuclockid(3)).
+  return t.kernel().WithTask(id, [&](Task& o) -> ErrnoOr<uint64_t> {
+    if (thread) {
+      if (o.pid() != t.pid()) return Errno(EINVAL);
+      return pick(o.ThreadCpuTimes());
+    }
+    if (!o.is_leader()) return Errno(EINVAL);
+    return pick(o.group().ProcessCpuTimes());
+  });
 }
 
 ErrnoOr<struct timespec> Now(Task& t, int clock) {
@@ -41,11 +68,9 @@ ErrnoOr<struct timespec> Now(Task& t, int clock) {
     default:
       break;
   }
-  if (!IsOwnCpuClock(t, clock)) return Errno(EINVAL);
-  absl::StatusOr<uint64_t> ns = t.context().CpuTimeNs();
-  if (!ns.ok()) return Errno(EINVAL);
-  return timespec{static_cast<time_t>(*ns / 1000000000),
-                  static_cast<long>(*ns % 1000000000)};
+  SENTRY_ASSIGN_OR_RETURN(uint64_t ns, CpuClockNs(t, clock));
+  return timespec{static_cast<time_t>(ns / 1000000000),
+                  static_cast<long>(ns % 1000000000)};
 }
 
 }  // namespace

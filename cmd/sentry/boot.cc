@@ -184,6 +184,7 @@ int BootCommand(const std::vector<std::string>& args) {
   task.regs().rip = exec.program.entry;
   task.regs().rsp = exec.program.stack_pointer;
   task.executable() = exec.executable;
+  task.set_comm(path.substr(path.rfind('/') + 1));
 
   std::thread([&task, forwarded] {
     for (;;) {
@@ -195,7 +196,11 @@ int BootCommand(const std::vector<std::string>& args) {
   SENTRY_LOG(kInfo, "starting %s: entry %#x sp %#x", path, exec.program.entry,
              exec.program.stack_pointer);
   kernel.processes().AddInit(&task);
-  kernel::ExitStatus status = *kernel::FinishThread(task, task.Run());
+  std::optional<kernel::ExitStatus> init_status =
+      kernel::FinishThread(task, task.Run());
+  // If a thread of init exec'd, it is init now and reports the end.
+  kernel::ExitStatus status =
+      init_status ? *init_status : task.group().WaitReportedExit();
   // PID 1 is gone: so is every other process in the sandbox (as when a
   // PID namespace's init dies). Their threads are waited for so nothing
   // runs while the kernel is torn down.

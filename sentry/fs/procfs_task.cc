@@ -26,9 +26,8 @@ constexpr uint64_t kPage = 4096;
 // The task's command name: the executable's base name (Linux's comm, at
 // most 15 bytes).
 std::string Comm(Task& t) {
-  std::string name;
-  if (!t.comm().empty()) {
-    name = t.comm();
+  std::string name = t.comm();
+  if (!name.empty()) {
   } else if (t.executable().dentry) {
     name = t.executable().dentry->name();
   } else if (!t.argv().empty()) {
@@ -397,7 +396,21 @@ std::shared_ptr<vfs::Inode> TaskDir(const Ctx& ctx, int pid, int tid,
       "environ",
       file(
           "environ", [](Task& t) { return NulJoined(t.envp()); }, 0400));
-  e.emplace_back("comm", file("comm", [](Task& t) { return Comm(t) + "\n"; }));
+  // comm is writable by the threads of the process (proc(5)).
+  kernel::Kernel* k = ctx.kernel;
+  e.emplace_back(
+      "comm",
+      std::make_shared<SynthFile>(
+          Attr(ctx, base + "/comm", S_IFREG | 0644, tid),
+          FromTask(ctx, tid, [](Task& t) { return Comm(t) + "\n"; }),
+          [k, tid](Task& writer, std::string_view data) -> ErrnoOr<void> {
+            std::string_view name = data.substr(0, data.find('\n'));
+            return k->WithTask(tid, [&](Task& t) -> ErrnoOr<void> {
+              if (t.pid() != writer.pid()) return Errno(EINVAL);
+              t.set_comm(name);
+              return {};
+            });
+          }));
   e.emplace_back("limits", file("limits", LimitsText));
   Ctx c = ctx;
   e.emplace_back("mounts", file("mounts", [c](Task& t) {

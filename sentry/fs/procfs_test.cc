@@ -97,11 +97,23 @@ TEST_F(ProcfsTest, SystemFiles) {
             std::string::npos);
   EXPECT_EQ(*ReadLink("/proc/mounts"), "self/mounts");
   EXPECT_EQ(ReadFile("/sys/devices/system/cpu/online")->rfind("0", 0), 0u);
-  // Nothing in procfs is writable.
-  EXPECT_EQ(vfs::Open(task().resolver(), task().fs().root, "/proc/1/comm",
+  // Files without a writer are read-only, even for root.
+  EXPECT_EQ(vfs::Open(task().resolver(), task().fs().root, "/proc/1/status",
                       O_WRONLY, 0)
                 .error(),
             Errno(EACCES));
+  // comm is writable (proc(5)) and renames the task.
+  auto comm = vfs::Open(task().resolver(), task().fs().root, "/proc/1/comm",
+                        O_WRONLY, 0);
+  ASSERT_TRUE(comm.ok());
+  std::string name = "renamed\n";
+  EXPECT_TRUE(
+      (*comm)
+          ->Write(task(), std::span<const uint8_t>(
+                              reinterpret_cast<const uint8_t*>(name.data()),
+                              name.size()))
+          .ok());
+  EXPECT_EQ(task().comm(), "renamed");
 }
 
 TEST_F(ProcfsTest, DevNodes) {

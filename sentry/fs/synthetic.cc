@@ -14,8 +14,10 @@ namespace {
 // The open file of a SynthFile: a snapshot of its text.
 class SnapshotFile final : public vfs::FileDescription {
  public:
-  SnapshotFile(int flags, std::string text)
-      : vfs::FileDescription(flags), text_(std::move(text)) {}
+  SnapshotFile(int flags, std::string text, SynthFile::Writer writer)
+      : vfs::FileDescription(flags),
+        text_(std::move(text)),
+        writer_(std::move(writer)) {}
   bool seekable() const override { return true; }
   ErrnoOr<size_t> PRead(kernel::Task&, std::span<uint8_t> dst,
                         uint64_t offset) override {
@@ -24,13 +26,18 @@ class SnapshotFile final : public vfs::FileDescription {
     std::memcpy(dst.data(), text_.data() + offset, n);
     return n;
   }
-  ErrnoOr<size_t> PWrite(kernel::Task&, std::span<const uint8_t>,
+  ErrnoOr<size_t> PWrite(kernel::Task& t, std::span<const uint8_t> src,
                          uint64_t) override {
-    return Errno(EBADF);
+    if (!writer_) return Errno(EBADF);
+    SENTRY_RETURN_IF_ERRNO(
+        writer_(t, std::string_view(reinterpret_cast<const char*>(src.data()),
+                                    src.size())));
+    return src.size();
   }
 
  private:
   const std::string text_;
+  const SynthFile::Writer writer_;
 };
 
 class SynthDirFile final : public vfs::FileDescription {
@@ -100,18 +107,23 @@ ErrnoOr<std::vector<vfs::DirEntry>> SynthDir::ReadDir() {
   return out;
 }
 
-SynthFile::SynthFile(SynthAttr attr, Generate generate)
-    : SynthInode(std::move(attr)), generate_(std::move(generate)) {}
+SynthFile::SynthFile(SynthAttr attr, Generate generate, Writer writer)
+    : SynthInode(std::move(attr)),
+      generate_(std::move(generate)),
+      writer_(std::move(writer)) {}
 
 ErrnoOr<std::shared_ptr<vfs::FileDescription>> SynthFile::Open(int flags) {
-  // Everything here is read-only; Linux's procfs answers EACCES before
-  // the write handler is reached for files without one.
-  if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+  // Files without a writer are read-only; Linux's procfs answers EACCES
+  // before the write handler is reached for files without one.
+  if (!writer_ && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))) {
     return Errno(EACCES);
   }
-  SENTRY_ASSIGN_OR_RETURN(std::string text, generate_());
+  std::string text;
+  if ((flags & O_ACCMODE) != O_WRONLY) {
+    SENTRY_ASSIGN_OR_RETURN(text, generate_());
+  }
   return std::shared_ptr<vfs::FileDescription>(
-      std::make_shared<SnapshotFile>(flags, std::move(text)));
+      std::make_shared<SnapshotFile>(flags, std::move(text), writer_));
 }
 
 SynthSymlink::SynthSymlink(SynthAttr attr, Target target, Magic magic)

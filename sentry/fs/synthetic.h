@@ -17,11 +17,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sentry/vfs/dentry.h"
+
+namespace sentry::kernel {
+class Task;
+}  // namespace sentry::kernel
 #include "sentry/vfs/inode.h"
 
 namespace sentry::fs {
@@ -94,11 +99,16 @@ class SynthDir : public SynthInode {
 class SynthFile : public SynthInode {
  public:
   using Generate = std::function<ErrnoOr<std::string>()>;
-  SynthFile(SynthAttr attr, Generate generate);
+  // Takes what a task writes (a whole write(2) at a time); null: the file
+  // is read-only and opening it for writing is EACCES.
+  using Writer =
+      std::function<ErrnoOr<void>(kernel::Task& writer, std::string_view)>;
+  SynthFile(SynthAttr attr, Generate generate, Writer writer = nullptr);
   ErrnoOr<std::shared_ptr<vfs::FileDescription>> Open(int flags) override;
 
  private:
   Generate generate_;
+  Writer writer_;
 };
 
 // A symlink whose target is computed on each readlink (/proc/self).

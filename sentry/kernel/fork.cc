@@ -62,7 +62,8 @@ void RunChild(Kernel& kernel, int pid, InheritedState state,
   start->done.Notify();
   start.reset();
   std::optional<ExitStatus> status = FinishThread(*task, task->Run());
-  ReportExit(*task, *status);
+  // (No status: a thread that exec'd took the process over.)
+  if (status) ReportExit(*task, *status);
   task.reset();  // kills the stub
   kernel.ChildThreadDone();
 }
@@ -76,7 +77,15 @@ void RunThread(Task* raw, uint64_t token) {
                s.ToString());
     task->ExitThread(0);
   }
-  (void)FinishThread(*task, task->Run());
+  // A thread that exec'd from a non-main thread ends as the process's
+  // main thread, and reports the process's end.
+  if (std::optional<ExitStatus> status = FinishThread(*task, task->Run())) {
+    if (task->pid() == 1) {
+      task->group().SetReportedExit(*status);  // boot reports init's end
+    } else {
+      ReportExit(*task, *status);
+    }
+  }
   task.reset();
   kernel.ChildThreadDone();
 }
@@ -123,6 +132,21 @@ void ReleaseRobustFutexes(Task& t) {
 
 std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status) {
   Kernel& kernel = t.kernel();
+  if (t.is_leader()) {
+    if (Task* successor = t.group().HandOverLeadership(&t)) {
+      // A non-main thread exec'd: it is the process now (its PID, its
+      // place in the process table); this task leaves with the old image,
+      // which its host thread tears down.
+      kernel.processes().Attach(successor->pid(), successor);
+      successor->set_exit_signal(t.exit_signal());
+      t.group().AddExitedCpu(t.ThreadCpuTimes());
+      kernel.processes().FreeThread(t.tid());
+      t.group().Remove(&t);
+      t.group().FinishHandOver();
+      return std::nullopt;
+    }
+  }
+  if (!t.is_leader()) t.group().AddExitedCpu(t.ThreadCpuTimes());
   ReleaseRobustFutexes(t);
   // CLONE_CHILD_CLEARTID: zero the TID word and wake a futex waiter on it
   // (pthread_join). Not when the whole process dies: nobody is left to
@@ -209,7 +233,10 @@ ErrnoOr<int> CloneThread(Task& parent, const CloneRequest& req) {
       std::make_unique<Task>(kernel, parent.shared_address_space(),
                              parent.shared_mm(), parent.shared_group(), tid);
   task->AdoptState(std::move(state), /*thread=*/true);
-  task->comm() = parent.comm();
+  if (flags & CLONE_FS) {
+    parent.PublishFs();
+    task->ShareFs(parent.shared_fs());
+  }
   task->nice() = parent.nice();
   task->set_exit_signal(0);
   if (flags & CLONE_PARENT_SETTID) {

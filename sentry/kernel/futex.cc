@@ -20,14 +20,14 @@ FutexTable::Key FutexTable::KeyOf(const mm::MemoryManager& mm, uint64_t addr,
   return Key{&mm, addr};
 }
 
-ErrnoOr<void> FutexTable::Wait(Task& t, Key key, uint32_t expected,
-                               uint32_t bitset,
+ErrnoOr<void> FutexTable::Wait(Task& t, Key key, uint64_t addr,
+                               uint32_t expected, uint32_t bitset,
                                std::optional<absl::Time> deadline) {
   Waiter w{&t, bitset};
   {
     absl::MutexLock l(&mu_);
     uint32_t value;
-    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(key.addr, &value, sizeof(value)));
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(addr, &value, sizeof(value)));
     if (value != expected) return Errno(EAGAIN);
     queues_[key].push_back(&w);
   }

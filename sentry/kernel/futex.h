@@ -38,11 +38,11 @@ class FutexTable {
   // maps it agrees on.
   static Key KeyOf(const mm::MemoryManager& mm, uint64_t addr, bool is_private);
 
-  // FUTEX_WAIT(_BITSET): sleeps if *addr == expected until woken with a
-  // matching bit, the deadline (ETIMEDOUT) or a signal (EINTR); EAGAIN if
-  // the value differs.
-  ErrnoOr<void> Wait(Task& t, Key key, uint32_t expected, uint32_t bitset,
-                     std::optional<absl::Time> deadline)
+  // FUTEX_WAIT(_BITSET): sleeps on `key` if *addr (the guest address the
+  // key was made from) == expected until woken with a matching bit, the
+  // deadline (ETIMEDOUT) or a signal (EINTR); EAGAIN if the value differs.
+  ErrnoOr<void> Wait(Task& t, Key key, uint64_t addr, uint32_t expected,
+                     uint32_t bitset, std::optional<absl::Time> deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
   // FUTEX_WAKE(_BITSET): wakes up to `n` waiters; returns how many.
   int Wake(Key key, int n, uint32_t bitset) ABSL_LOCKS_EXCLUDED(mu_);

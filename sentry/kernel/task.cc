@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -106,6 +108,7 @@ Task::Task(Kernel& kernel, std::shared_ptr<platform::AddressSpace> as,
   for (int r = 0; r < RLIM_NLIMITS; ++r) {
     getrlimit(static_cast<__rlimit_resource>(r), &rlimits_[r]);
   }
+  for (auto& word : affinity_) word.store(~uint64_t{0});
   kernel_.RegisterTask(this);
   group_->Add(this);
 }
@@ -242,8 +245,63 @@ void Task::Interrupt() {
   context_->Interrupt();
 }
 
+void Task::PublishFs() {
+  absl::MutexLock l(&shared_fs_->mu);
+  shared_fs_->value = fs_;
+  fs_version_ = shared_fs_->version.fetch_add(1) + 1;
+}
+
+void Task::SyncFs() {
+  if (shared_fs_->version.load(std::memory_order_acquire) == fs_version_) {
+    return;
+  }
+  absl::MutexLock l(&shared_fs_->mu);
+  fs_ = shared_fs_->value;
+  fs_version_ = shared_fs_->version.load();
+}
+
+void Task::ShareFs(std::shared_ptr<SharedFs> fs) {
+  if (fs == nullptr) {
+    shared_fs_ = std::make_shared<SharedFs>();
+    PublishFs();
+    return;
+  }
+  shared_fs_ = std::move(fs);
+  fs_version_ = ~uint64_t{0};  // take the shared value at once
+  SyncFs();
+}
+
+CpuTimes Task::ThreadCpuTimes() const {
+  CpuTimes out;
+  absl::StatusOr<uint64_t> user = context_->CpuTimeNs();
+  if (user.ok()) out.user_ns = *user;
+  if (host_cpu_clock_set_.load()) {
+    struct timespec ts;
+    if (clock_gettime(host_cpu_clock_.load(), &ts) == 0) {
+      out.sys_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000 +
+                   static_cast<uint64_t>(ts.tv_nsec);
+    }
+  }
+  return out;
+}
+
+CpuTimes ThreadGroup::ProcessCpuTimes() {
+  CpuTimes out{exited_user_ns_.load(), exited_sys_ns_.load()};
+  ForEach([&](Task& t) {
+    CpuTimes c = t.ThreadCpuTimes();
+    out.user_ns += c.user_ns;
+    out.sys_ns += c.sys_ns;
+  });
+  return out;
+}
+
 ExitStatus Task::Run() {
   CurrentTaskScope scope(this);
+  clockid_t clock;
+  if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
+    host_cpu_clock_.store(clock);
+    host_cpu_clock_set_.store(true);
+  }
   SyscallDispatcher dispatch = kernel_.dispatcher();
   while (!exiting()) {
     absl::StatusOr<platform::SwitchResult> event =
@@ -259,6 +317,7 @@ ExitStatus Task::Run() {
     switch (event->event) {
       case platform::SwitchEvent::kSyscall:
         in_syscall_ = true;
+        SyncFs();
         dispatch(*this);
         break;
       case platform::SwitchEvent::kFault:
@@ -289,6 +348,8 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.executable = executable_;
   s.argv = argv_;
   s.envp = envp_;
+  s.affinity = affinity();
+  s.comm = comm();
   return s;
 }
 
@@ -303,6 +364,8 @@ void Task::AdoptState(InheritedState s, bool thread) {
   executable_ = std::move(s.executable);
   argv_ = std::move(s.argv);
   envp_ = std::move(s.envp);
+  set_affinity(s.affinity);
+  set_comm(s.comm);
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,

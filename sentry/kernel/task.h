@@ -74,6 +74,15 @@ struct FsContext {
   mode_t umask = 022;
 };
 
+// CLONE_FS: tasks sharing one FsContext. Each task works on its own copy
+// (read on its own thread without locks); a change is published here and
+// the others pick it up at their next syscall.
+struct SharedFs {
+  absl::Mutex mu;
+  FsContext value ABSL_GUARDED_BY(mu);
+  std::atomic<uint64_t> version{0};
+};
+
 // How the guest ended, as wait(2) would describe it.
 struct ExitStatus {
   int code = 0;            // exit code, if signal == 0
@@ -95,9 +104,19 @@ struct InheritedState {
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
   vfs::Path executable;
   std::vector<std::string> argv, envp;
+  std::array<uint64_t, 16> affinity{};
+  std::string comm;
 };
 
 class Task;
+
+// CPU time, split as getrusage(2) does: guest code is user time; the
+// Sentry's work on the task's behalf (its host thread) is system time.
+struct CpuTimes {
+  uint64_t user_ns = 0;
+  uint64_t sys_ns = 0;
+  uint64_t total() const { return user_ns + sys_ns; }
+};
 
 // Pending signals of a thread or a process, as signal(7) describes them:
 // a standard signal is pending at most once (a second one is dropped and
@@ -163,9 +182,42 @@ class ThreadGroup {
   uint64_t pending() const { return pending_.set(); }
   // Removes `sig` if pending and returns its siginfo.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
+  // CPU time of threads that have exited (added as each one ends).
+  void AddExitedCpu(const CpuTimes& t) {
+    exited_user_ns_.fetch_add(t.user_ns);
+    exited_sys_ns_.fetch_add(t.sys_ns);
+  }
+  // The process's CPU time: every live thread's and the exited ones'.
+  CpuTimes ProcessCpuTimes() ABSL_LOCKS_EXCLUDED(mu_);
   // execve's de-thread: ends every thread but `keep` and waits until they
-  // are gone. False if the group started exiting meanwhile.
+  // are gone. False if the group started exiting meanwhile. If `keep` is
+  // not the main thread, the main thread hands its identity (the PID and
+  // the process's place in the process table) over to `keep` before it
+  // goes, as Linux's de_thread does.
   bool KillOthers(Task* keep) ABSL_LOCKS_EXCLUDED(mu_);
+  // The main thread's side of that hand-over, at its exit: if a non-main
+  // thread is exec'ing, waits until only the two are left, gives it the
+  // PID (and this task the other's TID) and returns the new main thread;
+  // null if no exec is under way (or the group is exiting anyway).
+  Task* HandOverLeadership(Task* leader) ABSL_LOCKS_EXCLUDED(mu_);
+  // For init only, whose end `sentry boot` reports: the status of the
+  // process once its last main thread is done, if that was not the one
+  // boot ran (a non-main thread exec'd).
+  void SetReportedExit(const ExitStatus& s) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock l(&mu_);
+    reported_exit_ = s;
+  }
+  ExitStatus WaitReportedExit() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock l(&mu_);
+    auto set = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return reported_exit_.has_value();
+    };
+    mu_.Await(absl::Condition(&set));
+    return *reported_exit_;
+  }
+  // Ends the hand-over (after the process table points at the successor):
+  // the successor's execve goes on.
+  void FinishHandOver() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   std::atomic<int> pid_;
@@ -175,6 +227,11 @@ class ThreadGroup {
   std::atomic<bool> exiting_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
+  Task* exec_successor_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::optional<ExitStatus> reported_exit_ ABSL_GUARDED_BY(mu_);
+  bool handed_over_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<uint64_t> exited_user_ns_{0};
+  std::atomic<uint64_t> exited_sys_ns_{0};
 };
 
 // Shared by a vfork parent and its child.
@@ -196,6 +253,26 @@ class Task : public vfs::Waiter {
   mm::MemoryManager& mm() { return *mm_; }
   vfs::FdTable& fds() { return *fds_; }
   FsContext& fs() { return fs_; }
+  // After changing fs() (chdir, chroot, umask, pivot_root): makes the
+  // change visible to the tasks sharing it (CLONE_FS).
+  void PublishFs();
+  // Takes the latest shared FsContext if another task changed it.
+  void SyncFs();
+  const std::shared_ptr<SharedFs>& shared_fs() { return shared_fs_; }
+  // Shares `fs` from now on (clone with CLONE_FS), or, if null, stops
+  // sharing (unshare(CLONE_FS)).
+  void ShareFs(std::shared_ptr<SharedFs> fs);
+  // sched_setaffinity's mask, bit per CPU (1024 CPUs, all set at first).
+  // Thread safe: another thread of the sandbox may set it.
+  using CpuMask = std::array<uint64_t, 16>;
+  CpuMask affinity() const {
+    CpuMask m;
+    for (size_t i = 0; i < m.size(); ++i) m[i] = affinity_[i].load();
+    return m;
+  }
+  void set_affinity(const CpuMask& m) {
+    for (size_t i = 0; i < m.size(); ++i) affinity_[i].store(m[i]);
+  }
   // Who asks, and where paths start, for VFS calls made for this task.
   vfs::Resolver resolver();
   // The path a dirfd argument names (AT_FDCWD: the cwd); EBADF/ENOTDIR.
@@ -208,8 +285,17 @@ class Task : public vfs::Waiter {
   // Who owns this task's fcntl record locks: its process.
   const void* lock_owner() const { return group_.get(); }
   std::vector<std::string>& argv() { return argv_; }
-  // PR_SET_NAME's name (empty: derived from the executable, as at exec).
-  std::string& comm() { return comm_; }
+  // The command name (Linux's comm: at most 15 bytes): set by execve from
+  // the file name it was given, by PR_SET_NAME and by writes to
+  // /proc/[tid]/comm (from any thread of the process). Thread safe.
+  std::string comm() const ABSL_LOCKS_EXCLUDED(comm_mu_) {
+    absl::MutexLock l(&comm_mu_);
+    return comm_;
+  }
+  void set_comm(std::string_view name) ABSL_LOCKS_EXCLUDED(comm_mu_) {
+    absl::MutexLock l(&comm_mu_);
+    comm_ = std::string(name.substr(0, 15));
+  }
   // prctl state kept for PR_GET_* (and, for the subreaper, wait).
   int& pdeath_signal() { return pdeath_signal_; }
   bool& no_new_privs() { return no_new_privs_; }
@@ -231,10 +317,12 @@ class Task : public vfs::Waiter {
 
   // Thread and process IDs inside the sandbox's PID namespace: the first
   // task is PID 1, whose parent is outside the namespace (0).
-  int tid() const { return tid_; }
+  int tid() const { return tid_.load(); }
+  // execve's hand-over from the old main thread (ThreadGroup).
+  void set_tid(int tid) { tid_.store(tid); }
   int pid() const { return group_->pid(); }
   int ppid() const;
-  bool is_leader() const { return tid_ == group_->pid(); }
+  bool is_leader() const { return tid_.load() == group_->pid(); }
   // A new process's first task: its TID is the PID.
   void set_pid(int pid) {
     tid_ = pid;
@@ -253,6 +341,8 @@ class Task : public vfs::Waiter {
 
   // Runs the guest until it exits or is killed.
   ExitStatus Run();
+  // This thread's CPU time so far (thread safe while the task lives).
+  CpuTimes ThreadCpuTimes() const;
 
   // fork: the parent's side (`share_files`: CLONE_FILES).
   InheritedState StateForFork(bool share_files) const;
@@ -365,7 +455,7 @@ class Task : public vfs::Waiter {
 
   Kernel& kernel_;
   std::shared_ptr<ThreadGroup> group_;
-  int tid_ = 1;
+  std::atomic<int> tid_{1};
   std::shared_ptr<platform::AddressSpace> as_;
   std::shared_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
@@ -374,10 +464,16 @@ class Task : public vfs::Waiter {
   vfs::WaitQueue signal_queue_;
   std::shared_ptr<vfs::FdTable> fds_ = std::make_shared<vfs::FdTable>();
   FsContext fs_;
+  std::shared_ptr<SharedFs> shared_fs_ = std::make_shared<SharedFs>();
+  uint64_t fs_version_ = 0;
+  std::array<std::atomic<uint64_t>, 16> affinity_;  // set in the constructor
   vfs::Path executable_;
   std::vector<uint8_t> scratch_;
   std::vector<std::string> argv_, envp_;
   platform::Registers regs_{};
+  // The CPU clock of the host thread running the task (set by Run).
+  std::atomic<clockid_t> host_cpu_clock_{0};
+  std::atomic<bool> host_cpu_clock_set_{false};
   UniqueFd interrupt_fd_;  // eventfd, readable when Interrupt() was called
 
   Credentials creds_;
@@ -392,7 +488,8 @@ class Task : public vfs::Waiter {
   bool in_syscall_ = false;  // the last event was a syscall (for restarts)
   stack_t altstack_{nullptr, SS_DISABLE, 0};
   std::optional<uint64_t> saved_mask_;
-  std::string comm_;
+  mutable absl::Mutex comm_mu_;
+  std::string comm_ ABSL_GUARDED_BY(comm_mu_);
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;
   int dumpable_ = 1;

@@ -89,11 +89,58 @@ std::optional<siginfo_t> ThreadGroup::Take(int sig) {
 }
 
 bool ThreadGroup::KillOthers(Task* keep) {
-  ForEach([keep](Task& t) {
-    if (&t != keep) t.KillThread();
-  });
+  bool successor = !keep->is_leader();
+  {
+    absl::MutexLock l(&mu_);
+    if (successor) {
+      if (exec_successor_ != nullptr) return false;  // another exec won
+      exec_successor_ = keep;
+      handed_over_ = false;
+    }
+    for (Task* t : threads_) {
+      if (t != keep) t->KillThread();
+    }
+  }
+  if (successor) {
+    absl::MutexLock l(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return handed_over_ || exiting();
+    };
+    mu_.Await(absl::Condition(&done));
+    exec_successor_ = nullptr;
+    if (!handed_over_) return false;
+  }
   WaitUntilAlone(keep);
   return !exiting();
+}
+
+Task* ThreadGroup::HandOverLeadership(Task* leader) {
+  Task* successor;
+  {
+    absl::MutexLock l(&mu_);
+    if (exec_successor_ == nullptr || exiting()) return nullptr;
+    successor = exec_successor_;
+    // Everyone else leaves first (they run in the old image this task's
+    // host thread must tear down).
+    auto two_left = [this, leader, successor]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                          for (Task* t : threads_) {
+                            if (t != leader && t != successor) return false;
+                          }
+                          return true;
+                        };
+    mu_.Await(absl::Condition(&two_left));
+    if (exiting()) return nullptr;
+    int old_tid = successor->tid();
+    successor->set_tid(leader->tid());
+    leader->set_tid(old_tid);
+  }
+  return successor;
+}
+
+void ThreadGroup::FinishHandOver() {
+  absl::MutexLock l(&mu_);
+  handed_over_ = true;
 }
 
 }  // namespace sentry::kernel
