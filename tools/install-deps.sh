@@ -8,7 +8,7 @@ packages=(
   libseccomp-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libmimalloc-dev libgtest-dev libgmock-dev libbenchmark-dev
   musl-tools python3 git bc
-  sqlite3 coreutils findutils
+  sqlite3 coreutils findutils busybox-static
 )
 
 missing=()
