@@ -214,7 +214,10 @@ int BootCommand(const std::vector<std::string>& args) {
   }
   if (status.signal != 0) {
     SENTRY_LOG(kInfo, "guest killed by signal %d", status.signal);
-    if (status.core) PrintError(DescribeDeath(guest_argv[0], status));
+    if (kernel::DefaultActionOf(status.signal) ==
+        kernel::DefaultAction::kCore) {
+      PrintError(DescribeDeath(guest_argv[0], status));
+    }
     return 128 + status.signal;
   }
   SENTRY_LOG(kInfo, "guest exited with %d", status.code);

@@ -28,7 +28,7 @@ class SnapshotFile final : public vfs::FileDescription {
   }
   ErrnoOr<size_t> PWrite(kernel::Task& t, std::span<const uint8_t> src,
                          uint64_t) override {
-    if (!writer_) return Errno(EBADF);
+    if (!writer_) return Errno(EIO);
     SENTRY_RETURN_IF_ERRNO(
         writer_(t, std::string_view(reinterpret_cast<const char*>(src.data()),
                                     src.size())));
@@ -113,11 +113,9 @@ SynthFile::SynthFile(SynthAttr attr, Generate generate, Writer writer)
       writer_(std::move(writer)) {}
 
 ErrnoOr<std::shared_ptr<vfs::FileDescription>> SynthFile::Open(int flags) {
-  // Files without a writer are read-only; Linux's procfs answers EACCES
-  // before the write handler is reached for files without one.
-  if (!writer_ && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))) {
-    return Errno(EACCES);
-  }
+  // Files without a writer still open for writing when the permission
+  // check allowed it (root); the write itself fails with EIO, as Linux's
+  // procfs does.
   std::string text;
   if ((flags & O_ACCMODE) != O_WRONLY) {
     SENTRY_ASSIGN_OR_RETURN(text, generate_());

@@ -186,7 +186,7 @@ void ReportExit(Task& t, const ExitStatus& status) {
   st.code = status.code;
   st.signal = status.signal;
   st.core = status.core;
-  int parent_pid = t.ppid();
+  const int parent_pid = t.ppid();
   // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombies.
   bool autoreap = false;
   kernel.processes().WithLive(parent_pid, [&](Task& p) {
@@ -196,11 +196,17 @@ void ReportExit(Task& t, const ExitStatus& status) {
   });
   kernel.real_timers().Set(t.pid(),
                            {absl::ZeroDuration(), absl::ZeroDuration()});
-  int parent = kernel.processes().Exited(t.pid(), st, autoreap);
-  if (parent != 0 && t.exit_signal() != 0) {
-    int sig = t.exit_signal();
-    kernel.processes().WithLive(parent, [sig](Task& p) { p.QueueSignal(sig); });
-  }
+  const int sig = t.exit_signal();
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_code =
+      st.signal != 0 ? (st.core ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
+  info.si_pid = t.pid();
+  info.si_uid = t.creds().ruid;
+  info.si_status = st.signal != 0 ? st.signal : st.code;
+  kernel.processes().Exited(t.pid(), st, autoreap, [&](Task& parent) {
+    if (sig != 0) parent.QueueSignal(sig, &info);
+  });
 }
 
 ErrnoOr<int> CloneThread(Task& parent, const CloneRequest& req) {

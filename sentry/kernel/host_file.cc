@@ -36,7 +36,11 @@ ErrnoOr<size_t> HostFile::Read(Task& task, std::span<uint8_t> dst) {
       struct pollfd p = {fd_.get(), POLLIN, 0};
       if (poll(&p, 1, 0) == 0) return Errno(EAGAIN);
     } else {
-      SENTRY_RETURN_IF_ERRNO(task.WaitHostFd(fd_.get(), POLLIN));
+      // As for writes: only a read that must block can be interrupted.
+      struct pollfd p = {fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) {
+        SENTRY_RETURN_IF_ERRNO(task.WaitHostFd(fd_.get(), POLLIN));
+      }
     }
     ssize_t n = ::read(fd_.get(), dst.data(), dst.size());
     if (n >= 0) return static_cast<size_t>(n);
@@ -54,8 +58,16 @@ ErrnoOr<size_t> HostFile::Write(Task& task, std::span<const uint8_t> src) {
         return Errno(EAGAIN);
       }
     } else {
-      ErrnoOr<void> ready = task.WaitHostFd(fd_.get(), POLLOUT);
-      if (!ready.ok()) return off > 0 ? ErrnoOr<size_t>(off) : ready.error();
+      // Wait only if the file cannot take data now: a write that need not
+      // block is never interrupted by a signal (regular files and ttys
+      // with room), as on Linux.
+      struct pollfd p = {fd_.get(), POLLOUT, 0};
+      if (poll(&p, 1, 0) == 0) {
+        ErrnoOr<void> ready = task.WaitHostFd(fd_.get(), POLLOUT);
+        if (!ready.ok()) {
+          return off > 0 ? ErrnoOr<size_t>(off) : ready.error();
+        }
+      }
     }
     ssize_t n = ::write(fd_.get(), src.data() + off, src.size() - off);
     if (n < 0) {

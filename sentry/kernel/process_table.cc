@@ -70,7 +70,8 @@ void ProcessTable::Attach(int pid, Task* task) {
   if (it != procs_.end()) it->second.task = task;
 }
 
-int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap) {
+int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap,
+                         const std::function<void(Task&)>& signal_parent) {
   int parent = 0;
   {
     absl::MutexLock l(&mu_);
@@ -86,6 +87,15 @@ int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap) {
       procs_.erase(it);
     } else {
       it->second.zombie = status;
+    }
+    // The zombie and the parent's SIGCHLD appear together (Linux's
+    // exit_notify, under tasklist_lock): a parent that sees the signal
+    // finds the zombie, and one woken from wait has the signal pending.
+    if (signal_parent) {
+      auto p = procs_.find(parent);
+      if (p != procs_.end() && p->second.task != nullptr) {
+        signal_parent(*p->second.task);
+      }
     }
   }
   exits_.Notify(~0u);

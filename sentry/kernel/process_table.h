@@ -62,7 +62,10 @@ class ProcessTable {
   // `pid` exited: it becomes a zombie for its parent (or is reaped at once
   // if `autoreap`: the parent ignores SIGCHLD), its children go to init.
   // Returns the parent's PID, to which SIGCHLD is due.
-  int Exited(int pid, const ChildStatus& status, bool autoreap)
+  // `signal_parent`, if set, runs on the live parent with the table
+  // locked, after the zombie is recorded and before waiters wake.
+  int Exited(int pid, const ChildStatus& status, bool autoreap,
+             const std::function<void(Task&)>& signal_parent = nullptr)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // wait4/waitid's selector: > 0 one PID, -1 any child, 0 the caller's

@@ -152,7 +152,11 @@ ExitStatus Task::exit_status() const {
 void Task::Kill(int sig, const siginfo_t* fault) {
   ExitStatus status;
   status.signal = sig;
-  status.core = DefaultActionOf(sig) == DefaultAction::kCore;
+  // How we differ from Linux: no core file is ever written. The status
+  // says "core dumped" when Linux would have tried (RLIMIT_CORE > 0), so
+  // shells print what they print natively.
+  status.core = DefaultActionOf(sig) == DefaultAction::kCore &&
+                rlimits_[RLIMIT_CORE].rlim_cur > 0;
   if (fault != nullptr) {
     status.fault_info = *fault;
     status.fault_pc = regs_.rip;
