@@ -60,6 +60,12 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
 ErrnoOr<void> Kill(Task& t, int pid, int sig);
 ErrnoOr<void> Tkill(Task& t, int tid, int sig);
 ErrnoOr<void> Unshare(Task& t, uint64_t flags);
+ErrnoOr<void> TimerCreate(Task& t, int clock, UserAddr sevp, UserAddr timerid);
+ErrnoOr<void> TimerSettime(Task& t, int id, int flags, UserAddr new_value,
+                           UserAddr old_value);
+ErrnoOr<void> TimerGettime(Task& t, int id, UserAddr cur);
+ErrnoOr<uint64_t> TimerGetoverrun(Task& t, int id);
+ErrnoOr<void> TimerDelete(Task& t, int id);
 ErrnoOr<void> RtSigqueueinfo(Task& t, int pid, int sig, UserAddr info);
 ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
                                UserAddr info);

@@ -166,6 +166,8 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
   old.second.reset();
   old.first.reset();
   t.fds().CloseOnExec();
+  // POSIX timers do not survive execve; ITIMER_REAL does.
+  k.real_timers().DeletePosixTimers(t.pid());
   // Handled signals revert to their default; ignored ones stay ignored.
   for (auto& act : t.sigactions()) {
     if (act.handler != reinterpret_cast<uint64_t>(SIG_IGN)) {
@@ -196,17 +198,19 @@ ErrnoOr<uint64_t> Execve(Task& t, CString path, UserAddr argv, UserAddr envp) {
 
 namespace {
 
-// wait4/waitid's common core: the first matching exited child.
+// wait4/waitid's common core: the first matching child that exited,
+// stopped or continued (as `which` asks).
 ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
-                                                      bool nohang, bool peek) {
+                                                      bool nohang, bool peek,
+                                                      int which) {
   kernel::ProcessTable& table = t.kernel().processes();
   std::optional<kernel::ChildStatus> found;
   for (;;) {
-    SENTRY_ASSIGN_OR_RETURN(found, table.TryWait(t.pid(), sel, peek));
+    SENTRY_ASSIGN_OR_RETURN(found, table.TryWait(t.pid(), sel, peek, which));
     if (found || nohang) return found;
     ErrnoOr<void> waited = t.Wait(&table.exits(), ~0u, [&] {
       ErrnoOr<std::optional<kernel::ChildStatus>> r =
-          table.TryWait(t.pid(), sel, /*peek=*/true);
+          table.TryWait(t.pid(), sel, /*peek=*/true, which);
       return !r.ok() || r->has_value();
     });
     if (!waited.ok()) return Errno(EINTR);
@@ -221,8 +225,11 @@ ErrnoOr<uint64_t> Wait4(Task& t, int pid, UserAddr status, int options,
       ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) {
     return Errno(EINVAL);
   }
+  int which = kernel::kWaitExited;
+  if (options & WUNTRACED) which |= kernel::kWaitStopped;
+  if (options & WCONTINUED) which |= kernel::kWaitContinued;
   SENTRY_ASSIGN_OR_RETURN(std::optional<kernel::ChildStatus> child,
-                          WaitChild(t, pid, options & WNOHANG, false));
+                          WaitChild(t, pid, options & WNOHANG, false, which));
   if (!child) return uint64_t{0};
   if (!status.null()) {
     int word = child->WaitStatus();
@@ -257,20 +264,25 @@ ErrnoOr<void> Waitid(Task& t, int idtype, int id, UserAddr infop, int options,
     default:
       return Errno(EINVAL);
   }
-  // Stopped and continued children are not tracked (no job control yet).
-  if (!(options & WEXITED)) {
-    if (options & WNOHANG) return {};
-    return Errno(ECHILD);
-  }
+  int which = 0;
+  if (options & WEXITED) which |= kernel::kWaitExited;
+  if (options & WSTOPPED) which |= kernel::kWaitStopped;
+  if (options & WCONTINUED) which |= kernel::kWaitContinued;
   SENTRY_ASSIGN_OR_RETURN(
       std::optional<kernel::ChildStatus> child,
-      WaitChild(t, sel, options & WNOHANG, options & WNOWAIT));
+      WaitChild(t, sel, options & WNOHANG, options & WNOWAIT, which));
   siginfo_t info{};
   if (child) {
     info.si_signo = SIGCHLD;
     info.si_pid = child->pid;
     info.si_uid = static_cast<uid_t>(child->uid);
-    if (child->signal != 0) {
+    if (child->kind == kernel::ChildStatus::Kind::kStopped) {
+      info.si_code = CLD_STOPPED;
+      info.si_status = child->signal;
+    } else if (child->kind == kernel::ChildStatus::Kind::kContinued) {
+      info.si_code = CLD_CONTINUED;
+      info.si_status = SIGCONT;
+    } else if (child->signal != 0) {
       info.si_code = child->core ? CLD_DUMPED : CLD_KILLED;
       info.si_status = child->signal;
     } else {

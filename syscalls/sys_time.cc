@@ -228,4 +228,137 @@ ErrnoOr<uint64_t> Alarm(Task& t, uint32_t seconds) {
   return static_cast<uint64_t>(std::max<int64_t>(left, 1));
 }
 
+// POSIX timers (timer_create(2) and friends), on the wall clocks; see
+// sentry/kernel/itimer.h.
+namespace {
+
+// The clocks a timer may count: the wall clocks. CPU-time clocks are
+// refused (a gap: the Sentry does not sample CPU time to fire on it).
+bool IsTimerClock(clockid_t clock) {
+  return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
+         clock == CLOCK_BOOTTIME || clock == CLOCK_REALTIME_ALARM ||
+         clock == CLOCK_BOOTTIME_ALARM || clock == CLOCK_TAI;
+}
+
+// The kernel's struct sigevent (64 bytes; the thread ID is the first int
+// of the union).
+struct KernelSigevent {
+  sigval_t value;
+  int32_t signo;
+  int32_t notify;
+  int32_t tid;
+  int32_t pad[11];
+};
+static_assert(sizeof(KernelSigevent) == 64);
+
+constexpr int kSigevSignal = 0;
+constexpr int kSigevNone = 1;
+constexpr int kSigevThread = 2;
+constexpr int kSigevThreadId = 4;
+
+ErrnoOr<struct itimerspec> CopyInItimerspec(Task& t, UserAddr addr) {
+  struct itimerspec v;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(addr.value, &v, sizeof(v)));
+  for (const struct timespec* ts : {&v.it_value, &v.it_interval}) {
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) {
+      return Errno(EINVAL);
+    }
+  }
+  return v;
+}
+
+ErrnoOr<void> CopyOutSetting(Task& t, UserAddr addr,
+                             const kernel::RealTimers::Setting& s) {
+  if (addr.null()) return {};
+  struct itimerspec v {
+    absl::ToTimespec(s.interval), absl::ToTimespec(s.value)
+  };
+  return t.mm().CopyOut(addr.value, &v, sizeof(v));
+}
+
+}  // namespace
+
+ErrnoOr<void> TimerCreate(Task& t, int clock, UserAddr sevp, UserAddr timerid) {
+  if (!IsTimerClock(clock)) return Errno(EINVAL);
+  kernel::RealTimers::Notify notify;
+  notify.clock = clock;
+  notify.value_is_id = sevp.null();
+  if (!sevp.null()) {
+    KernelSigevent ev;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(sevp.value, &ev, sizeof(ev)));
+    switch (ev.notify) {
+      case kSigevNone:
+        notify.signo = 0;
+        break;
+      case kSigevSignal | kSigevThreadId: {
+        // The thread must be one of the caller's process (Linux's
+        // good_sigevent).
+        ErrnoOr<int> pid = t.kernel().WithTask(
+            ev.tid, [](Task& o) -> ErrnoOr<int> { return o.pid(); });
+        if (!pid.ok() || *pid != t.pid()) return Errno(EINVAL);
+        notify.tid = ev.tid;
+        [[fallthrough]];
+      }
+      case kSigevSignal:
+      case kSigevThread:
+        if (ev.signo <= 0 || ev.signo > kernel::kMaxSignal) {
+          return Errno(EINVAL);
+        }
+        notify.signo = ev.signo;
+        notify.value = ev.value;
+        break;
+      default:
+        return Errno(EINVAL);
+    }
+  }
+  SENTRY_ASSIGN_OR_RETURN(int id,
+                          t.kernel().real_timers().Create(t.pid(), notify));
+  if (!t.mm().CopyOut(timerid.value, &id, sizeof(id)).ok()) {
+    (void)t.kernel().real_timers().Delete(t.pid(), id);
+    return Errno(EFAULT);
+  }
+  return {};
+}
+
+ErrnoOr<void> TimerSettime(Task& t, int id, int flags, UserAddr new_value,
+                           UserAddr old_value) {
+  // Flags other than TIMER_ABSTIME are ignored, as Linux does.
+  SENTRY_ASSIGN_OR_RETURN(struct itimerspec v, CopyInItimerspec(t, new_value));
+  SENTRY_ASSIGN_OR_RETURN(clockid_t clock,
+                          t.kernel().real_timers().ClockOf(t.pid(), id));
+  absl::Duration value = absl::DurationFromTimespec(v.it_value);
+  if ((flags & TIMER_ABSTIME) && value > absl::ZeroDuration()) {
+    // An absolute time on the timer's clock becomes the time left now (a
+    // time already past fires at once).
+    struct timespec now;
+    clock_gettime(clock == CLOCK_REALTIME_ALARM   ? CLOCK_REALTIME
+                  : clock == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME
+                                                  : clock,
+                  &now);
+    value =
+        std::max(value - absl::DurationFromTimespec(now), absl::Nanoseconds(1));
+  }
+  SENTRY_ASSIGN_OR_RETURN(
+      kernel::RealTimers::Setting old,
+      t.kernel().real_timers().SetTimer(
+          t.pid(), id, {value, absl::DurationFromTimespec(v.it_interval)}));
+  return CopyOutSetting(t, old_value, old);
+}
+
+ErrnoOr<void> TimerGettime(Task& t, int id, UserAddr cur) {
+  SENTRY_ASSIGN_OR_RETURN(kernel::RealTimers::Setting s,
+                          t.kernel().real_timers().GetTimer(t.pid(), id));
+  if (cur.null()) return Errno(EFAULT);
+  return CopyOutSetting(t, cur, s);
+}
+
+ErrnoOr<uint64_t> TimerGetoverrun(Task& t, int id) {
+  SENTRY_ASSIGN_OR_RETURN(int n, t.kernel().real_timers().Overrun(t.pid(), id));
+  return static_cast<uint64_t>(n);
+}
+
+ErrnoOr<void> TimerDelete(Task& t, int id) {
+  return t.kernel().real_timers().Delete(t.pid(), id);
+}
+
 }  // namespace sentry::syscalls

@@ -45,7 +45,10 @@ uint64_t MappedBytes(Task& t) {
   return total;
 }
 
-char State(Task& t) { return kernel::CurrentTask() == &t ? 'R' : 'S'; }
+char State(Task& t) {
+  if (t.group().stopped()) return 'T';
+  return kernel::CurrentTask() == &t ? 'R' : 'S';
+}
 
 std::string StatText(Task& t, int tid) {
   uint64_t vsize = MappedBytes(t);
@@ -85,7 +88,9 @@ std::string StatusText(Task& t, int tid) {
   std::string out;
   absl::StrAppendFormat(&out, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\n",
                         Comm(t), t.fs().umask, State(t),
-                        State(t) == 'R' ? "running" : "sleeping");
+                        State(t) == 'R'   ? "running"
+                        : State(t) == 'T' ? "stopped"
+                                          : "sleeping");
   // The fields and their order follow Linux 6.1's fs/proc/array.c, so
   // tools that parse this file find what they expect.
   absl::StrAppendFormat(

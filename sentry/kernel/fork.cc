@@ -161,6 +161,7 @@ std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status) {
     // The task leaves its group when it is destroyed, after dropping its
     // hold on the address space.
     t.address_space().ReleaseThread();
+    kernel.UnregisterTask(&t);
     kernel.processes().FreeThread(t.tid());
     return std::nullopt;
   }
@@ -194,8 +195,7 @@ void ReportExit(Task& t, const ExitStatus& status) {
     autoreap = act.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
                (act.flags & SA_NOCLDWAIT);
   });
-  kernel.real_timers().Set(t.pid(),
-                           {absl::ZeroDuration(), absl::ZeroDuration()});
+  kernel.real_timers().DeleteAll(t.pid());
   const int sig = t.exit_signal();
   siginfo_t info{};
   info.si_signo = sig;
@@ -204,6 +204,9 @@ void ReportExit(Task& t, const ExitStatus& status) {
   info.si_pid = t.pid();
   info.si_uid = t.creds().ruid;
   info.si_status = st.signal != 0 ? st.signal : st.code;
+  // Gone from /proc before the parent can reap it (Linux removes a task
+  // from /proc as it is released).
+  kernel.UnregisterTask(&t);
   kernel.processes().Exited(t.pid(), st, autoreap, [&](Task& parent) {
     if (sig != 0) parent.QueueSignal(sig, &info);
   });

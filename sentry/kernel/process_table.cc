@@ -1,6 +1,7 @@
 #include "sentry/kernel/process_table.h"
 
 #include <errno.h>
+#include <signal.h>
 
 #include <climits>
 
@@ -102,6 +103,38 @@ int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap,
   return parent;
 }
 
+void ProcessTable::ReportStop(int pid, int sig,
+                              const std::function<void(Task&)>& signal_parent) {
+  {
+    absl::MutexLock l(&mu_);
+    auto it = procs_.find(pid);
+    if (it == procs_.end() || it->second.zombie) return;
+    it->second.stop_report = sig;
+    it->second.continue_report = false;
+    auto p = procs_.find(it->second.parent);
+    if (p != procs_.end() && p->second.task != nullptr) {
+      signal_parent(*p->second.task);
+    }
+  }
+  exits_.Notify(~0u);
+}
+
+void ProcessTable::ReportContinue(
+    int pid, const std::function<void(Task&)>& signal_parent) {
+  {
+    absl::MutexLock l(&mu_);
+    auto it = procs_.find(pid);
+    if (it == procs_.end() || it->second.zombie) return;
+    it->second.stop_report = 0;
+    it->second.continue_report = true;
+    auto p = procs_.find(it->second.parent);
+    if (p != procs_.end() && p->second.task != nullptr) {
+      signal_parent(*p->second.task);
+    }
+  }
+  exits_.Notify(~0u);
+}
+
 bool ProcessTable::Matches(const Process& p, int parent, int sel,
                            int caller_pgid) const {
   if (p.parent != parent) return false;
@@ -112,7 +145,8 @@ bool ProcessTable::Matches(const Process& p, int parent, int sel,
 }
 
 ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
-                                                          bool peek) {
+                                                          bool peek,
+                                                          int which) {
   absl::MutexLock l(&mu_);
   int caller_pgid = procs_.count(parent) ? procs_[parent].pgid : 0;
   bool any = false;
@@ -121,12 +155,30 @@ ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
                          : Matches(it->second, parent, sel, caller_pgid);
     if (!match) continue;
     any = true;
-    if (!it->second.zombie) continue;
-    ChildStatus st = *it->second.zombie;
+    Process& p = it->second;
+    ChildStatus st;
     st.pid = it->first;
-    st.uid = it->second.uid;
-    if (!peek) procs_.erase(it);
-    return std::optional<ChildStatus>(st);
+    st.uid = p.uid;
+    if (p.zombie) {
+      if (!(which & kWaitExited)) continue;
+      st = *p.zombie;
+      st.pid = it->first;
+      st.uid = p.uid;
+      if (!peek) procs_.erase(it);
+      return std::optional<ChildStatus>(st);
+    }
+    if (p.stop_report != 0 && (which & kWaitStopped)) {
+      st.kind = ChildStatus::Kind::kStopped;
+      st.signal = p.stop_report;
+      if (!peek) p.stop_report = 0;
+      return std::optional<ChildStatus>(st);
+    }
+    if (p.continue_report && (which & kWaitContinued)) {
+      st.kind = ChildStatus::Kind::kContinued;
+      st.signal = SIGCONT;
+      if (!peek) p.continue_report = false;
+      return std::optional<ChildStatus>(st);
+    }
   }
   if (!any) return Errno(ECHILD);
   return std::optional<ChildStatus>();

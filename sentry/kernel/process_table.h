@@ -29,16 +29,25 @@ struct ExitStatus;
 
 // What wait4/waitid report about a reaped or waitable child.
 struct ChildStatus {
+  enum class Kind { kExited, kStopped, kContinued };
+  Kind kind = Kind::kExited;
   int pid = 0;
   int uid = 0;
   int code = 0;    // exit code, if signal == 0
-  int signal = 0;  // terminating signal
+  int signal = 0;  // terminating (or, for kStopped, stopping) signal
   bool core = false;
   // wait4's status word.
   int WaitStatus() const {
+    if (kind == Kind::kStopped) return (signal << 8) | 0x7f;
+    if (kind == Kind::kContinued) return 0xffff;
     return signal != 0 ? (signal | (core ? 0x80 : 0)) : ((code & 0xff) << 8);
   }
 };
+
+// What wait4/waitid wait for (WEXITED, WSTOPPED/WUNTRACED, WCONTINUED).
+inline constexpr int kWaitExited = 1;
+inline constexpr int kWaitStopped = 2;
+inline constexpr int kWaitContinued = 4;
 
 class ProcessTable {
  public:
@@ -72,7 +81,18 @@ class ProcessTable {
   // group, < -1 group -sel. Returns the first exited child (reaping it
   // unless `peek`), nullopt if children exist but none has exited, ECHILD
   // if none matches.
-  ErrnoOr<std::optional<ChildStatus>> TryWait(int parent, int sel, bool peek)
+  // `which` (kWait* bits) says which changes count: exits, stops,
+  // continues. A stop or continue is reported once.
+  ErrnoOr<std::optional<ChildStatus>> TryWait(int parent, int sel, bool peek,
+                                              int which = kWaitExited)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Job control: process `pid` stopped (with `sig`) or continued. The
+  // change becomes waitable and `signal_parent` runs on the live parent
+  // with the table locked (SIGCHLD, CLD_STOPPED/CLD_CONTINUED).
+  void ReportStop(int pid, int sig,
+                  const std::function<void(Task&)>& signal_parent)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void ReportContinue(int pid, const std::function<void(Task&)>& signal_parent)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Notified whenever a process exits.
   vfs::WaitQueue& exits() { return exits_; }
@@ -115,6 +135,8 @@ class ProcessTable {
     int uid = 0;
     Task* task = nullptr;  // null before Attach and after exit
     std::optional<ChildStatus> zombie;
+    int stop_report = 0;  // a stop not yet reported to wait: its signal
+    bool continue_report = false;
   };
   bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;
   ErrnoOr<int> NextIdLocked(int uid, uint64_t nproc_limit)

@@ -91,15 +91,23 @@ bool Task::InterruptedBySignal() {
     uint64_t h = group_->sigactions()[sig].handler;
     bool ignore = h == reinterpret_cast<uint64_t>(SIG_IGN);
     bool fatal = sig == SIGKILL;
+    bool stop = false;
     if (sig != SIGKILL && h == reinterpret_cast<uint64_t>(SIG_DFL)) {
       DefaultAction a = DefaultActionOf(sig);
       fatal = a == DefaultAction::kTerminate || a == DefaultAction::kCore;
-      ignore = !fatal;  // ignore, stop, continue: no job control yet
+      stop = a == DefaultAction::kStop;
+      ignore = !fatal && !stop;  // ignore, continue
     }
-    if (!ignore && !fatal) return true;  // a handler must run
-    if (!TakeSignal(sig)) continue;      // another thread took it
+    if (!ignore && !fatal && !stop) return true;  // a handler must run
+    if (!TakeSignal(sig)) continue;               // another thread took it
     if (fatal) {
       Kill(sig);
+      return true;
+    }
+    if (stop) {
+      // The wait ends (and its syscall restarts once the process is
+      // continued); the run loop parks the thread.
+      StopGroup(sig);
       return true;
     }
   }
@@ -154,9 +162,10 @@ void Task::DeliverPendingSignals() {
         case DefaultAction::kContinue:
           break;
         case DefaultAction::kStop:
-          // Job control (stopping) is not emulated yet.
-          SENTRY_LOG(kInfo, "stop signal %d ignored: no job control yet", sig);
-          break;
+          // The run loop parks the thread; signals still pending are
+          // delivered once the process is continued.
+          StopGroup(sig);
+          return;
         case DefaultAction::kTerminate:
         case DefaultAction::kCore:
           Kill(sig);

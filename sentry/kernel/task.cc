@@ -203,8 +203,79 @@ std::optional<siginfo_t> PendingSignals::Take(int sig) {
   return info;
 }
 
+void PendingSignals::Discard(uint64_t mask) {
+  if (!(bits_.load() & mask)) return;
+  absl::MutexLock l(&mu_);
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    if (!(mask & Bit(sig)) || queued_[sig].empty()) continue;
+    if (sig >= kSigRtMin) realtime_count_ -= queued_[sig].size();
+    queued_[sig].clear();
+    bits_.fetch_and(~Bit(sig));
+  }
+}
+
+namespace {
+
+constexpr uint64_t kStopSignals =
+    Bit(SIGSTOP) | Bit(SIGTSTP) | Bit(SIGTTIN) | Bit(SIGTTOU);
+
+// The parent's SIGCHLD for a stop or continue (CLD_STOPPED/CLD_CONTINUED),
+// unless it asked not to hear of them (SA_NOCLDSTOP).
+std::function<void(Task&)> NotifyParent(int pid, uid_t uid, int code,
+                                        int status) {
+  return [=](Task& parent) {
+    const KernelSigaction& act = parent.sigactions()[SIGCHLD];
+    if (act.flags & SA_NOCLDSTOP) return;
+    siginfo_t info{};
+    info.si_signo = SIGCHLD;
+    info.si_code = code;
+    info.si_pid = pid;
+    info.si_uid = uid;
+    info.si_status = status;
+    parent.QueueSignal(SIGCHLD, &info);
+  };
+}
+
+}  // namespace
+
+// Linux's prepare_signal: generating SIGCONT resumes a stopped process and
+// discards pending stop signals; generating a stop signal discards a
+// pending SIGCONT. Both happen when the signal is sent, not delivered.
+void Task::SignalGenerated(int sig) {
+  if (sig == SIGCONT) {
+    // The parent hears of it from the continued process itself (the
+    // sender may hold the process table's lock here).
+    group_->DiscardPending(kStopSignals);
+    group_->Continue();
+  } else if (kStopSignals & Bit(sig)) {
+    group_->DiscardPending(Bit(SIGCONT));
+  }
+}
+
+void Task::StopGroup(int sig) {
+  if (group_->Stop()) {
+    kernel_.processes().ReportStop(
+        pid(), sig, NotifyParent(pid(), creds_.ruid, CLD_STOPPED, sig));
+  }
+}
+
+void Task::ParkWhileStopped() {
+  while (group_->stopped() && !exiting()) {
+    struct pollfd p = {interrupt_fd_.get(), POLLIN, 0};
+    if (poll(&p, 1, -1) > 0) {
+      uint64_t count;
+      (void)!read(interrupt_fd_.get(), &count, sizeof(count));
+    }
+  }
+  if (!exiting() && group_->TakeContinueReport()) {
+    kernel_.processes().ReportContinue(
+        pid(), NotifyParent(pid(), creds_.ruid, CLD_CONTINUED, SIGCONT));
+  }
+}
+
 bool Task::QueueSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return true;
+  SignalGenerated(sig);
   return group_->QueueSignal(sig, info);
 }
 
@@ -216,6 +287,7 @@ bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
     Kill(SIGKILL);
     return true;
   }
+  SignalGenerated(sig);
   if (!pending_.Add(sig, InfoOrKernel(sig, info))) return false;
   signal_queue_.Notify(POLLIN);
   Interrupt();
@@ -308,6 +380,10 @@ ExitStatus Task::Run() {
   }
   SyscallDispatcher dispatch = kernel_.dispatcher();
   while (!exiting()) {
+    if (group_->stopped()) {
+      ParkWhileStopped();
+      continue;
+    }
     absl::StatusOr<platform::SwitchResult> event =
         context_->Switch(*as_, regs_);
     if (!event.ok()) {

@@ -131,6 +131,9 @@ class PendingSignals {
   bool Add(int sig, const siginfo_t& info) ABSL_LOCKS_EXCLUDED(mu_);
   // Removes one instance of `sig`; nullopt if none is pending.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops every pending instance of the signals in `mask` (SIGCONT
+  // discards pending stop signals, and the reverse).
+  void Discard(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
   // Bit sig-1 for each pending signal.
   uint64_t set() const { return bits_.load(); }
 
@@ -174,6 +177,17 @@ class ThreadGroup {
   void Exit(const ExitStatus& status) ABSL_LOCKS_EXCLUDED(mu_);
   bool exiting() const { return exiting_.load(); }
   std::optional<ExitStatus> exit_status() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Job control: a stop signal's default action stops every thread (they
+  // park before running guest code again) until SIGCONT. Each returns true
+  // if the state changed (the parent is then told).
+  bool Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool Continue() ABSL_LOCKS_EXCLUDED(mu_);
+  bool stopped() const { return stopped_.load(); }
+  // True once after a Continue: the first thread to wake tells the parent.
+  bool TakeContinueReport() ABSL_LOCKS_EXCLUDED(mu_);
+  // Discards the group's and every thread's pending signals in `mask`.
+  void DiscardPending(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Process-directed signals (kill(2)): pending for the group; one thread
   // that does not block the signal is woken to take it. False if a
@@ -225,6 +239,8 @@ class ThreadGroup {
   mutable absl::Mutex mu_;
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> exiting_{false};
+  std::atomic<bool> stopped_{false};
+  bool continue_report_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
   Task* exec_successor_ ABSL_GUARDED_BY(mu_) = nullptr;
@@ -410,6 +426,8 @@ class Task : public vfs::Waiter {
   vfs::WaitQueue& signal_queue() { return signal_queue_; }
   // Interrupts a running or blocked task so it looks at pending work.
   void Interrupt();
+  // Drops this thread's pending signals in `mask` (thread safe).
+  void DiscardPending(uint64_t mask) { pending_.Discard(mask); }
 
   // Waits until `host_fd` is ready for `events` (POLLIN/POLLOUT). Returns
   // EINTR if the task was killed meanwhile; other signals are handled (and,
@@ -447,6 +465,13 @@ class Task : public vfs::Waiter {
   // Ends the process with `sig` (with the fault's siginfo, for a
   // synchronous fault's report).
   void Kill(int sig, const siginfo_t* fault = nullptr);
+  // What sending `sig` does at once (SIGCONT resumes; see task.cc).
+  void SignalGenerated(int sig);
+  // A stop signal's default action: stops the process and tells the
+  // parent.
+  void StopGroup(int sig);
+  // Parks the thread while its process is stopped (SIGKILL still ends it).
+  void ParkWhileStopped();
   // Removes `sig` from this thread's pending set, else the process's, and
   // returns its siginfo; nullopt if it was not pending.
   std::optional<siginfo_t> TakeSignal(int sig);

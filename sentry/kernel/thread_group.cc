@@ -88,6 +88,36 @@ std::optional<siginfo_t> ThreadGroup::Take(int sig) {
   return pending_.Take(sig);
 }
 
+bool ThreadGroup::Stop() {
+  absl::MutexLock l(&mu_);
+  if (exiting() || stopped_.load()) return false;
+  stopped_.store(true);
+  for (Task* t : threads_) t->Interrupt();
+  return true;
+}
+
+bool ThreadGroup::Continue() {
+  absl::MutexLock l(&mu_);
+  if (!stopped_.load()) return false;
+  stopped_.store(false);
+  continue_report_ = true;
+  for (Task* t : threads_) t->Interrupt();
+  return true;
+}
+
+bool ThreadGroup::TakeContinueReport() {
+  absl::MutexLock l(&mu_);
+  bool report = continue_report_;
+  continue_report_ = false;
+  return report;
+}
+
+void ThreadGroup::DiscardPending(uint64_t mask) {
+  absl::MutexLock l(&mu_);
+  pending_.Discard(mask);
+  for (Task* t : threads_) t->DiscardPending(mask);
+}
+
 bool ThreadGroup::KillOthers(Task* keep) {
   bool successor = !keep->is_leader();
   {

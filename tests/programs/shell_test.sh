@@ -50,9 +50,6 @@ done
 # control: SIGSTOP/SIGTSTP/SIGCONT); anything else that differs is a bug.
 xfail_reason() {
   case "$1" in
-    */job_control_stop_cont)
-      echo "job control: SIGSTOP/SIGTSTP are ignored, no stopped state (signal.cc)"
-      ;;
     *) return 1 ;;
   esac
 }
