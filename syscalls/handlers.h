@@ -206,6 +206,7 @@ ErrnoOr<void> Removexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Lremovexattr(Task& t, CString path, CString name);
 ErrnoOr<void> Fremovexattr(Task& t, Fd fd, CString name);
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags);
+ErrnoOr<void> Mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec);
 
 // sys_mount.cc
 ErrnoOr<void> Mount(Task& t, CString source, CString target, CString fstype,

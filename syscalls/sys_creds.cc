@@ -208,6 +208,7 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
     case PR_SET_PDEATHSIG:
       if (a2 > static_cast<uint64_t>(kernel::kMaxSignal)) return Errno(EINVAL);
       t.pdeath_signal() = static_cast<int>(a2);
+      t.kernel().processes().SetPdeathSignal(t.pid(), static_cast<int>(a2));
       return uint64_t{0};
     case PR_GET_PDEATHSIG: {
       int sig = t.pdeath_signal();
@@ -228,6 +229,7 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
       return static_cast<uint64_t>(t.dumpable());
     case PR_SET_CHILD_SUBREAPER:
       t.child_subreaper() = a2 != 0;
+      t.kernel().processes().SetSubreaper(t.pid(), a2 != 0);
       return uint64_t{0};
     case PR_GET_CHILD_SUBREAPER: {
       int v = t.child_subreaper() ? 1 : 0;

@@ -90,21 +90,49 @@ ErrnoOr<void> Mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
   return t.mm().Protect(addr.value, length, prot & kProtMask);
 }
 
+namespace {
+
+// True if areas cover [addr, addr + PageUp(length)) with no hole.
+bool IsMapped(Task& t, uint64_t addr, uint64_t length) {
+  uint64_t end = addr + mm::PageUp(length);
+  if (end < addr) return false;
+  uint64_t covered = addr;
+  for (const mm::Vma& v : t.mm().Areas()) {
+    if (covered >= end) break;
+    if (v.end <= covered) continue;
+    if (v.start > covered) return false;
+    covered = v.end;
+  }
+  return covered >= end;
+}
+
+}  // namespace
+
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags) {
   if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
   if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return Errno(EINVAL);
   if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Errno(EINVAL);
   // The range must be mapped (ENOMEM otherwise); there is nothing to write
   // back since file mappings are private copies.
-  uint64_t end = addr.value + mm::PageUp(length);
-  uint64_t covered = addr.value;
-  for (const mm::Vma& v : t.mm().Areas()) {
-    if (v.end <= covered) continue;
-    if (v.start > covered) break;
-    covered = v.end;
-    if (covered >= end) break;
+  if (!IsMapped(t, addr.value, length)) return Errno(ENOMEM);
+  return {};
+}
+
+// mincore(2). How we differ from Linux: every page of a mapped range is
+// reported resident (the sandbox's memory is never swapped out behind
+// the guest's back, and untouched pages read as zero either way).
+ErrnoOr<void> Mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec) {
+  if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
+  if (length == 0) return {};
+  uint64_t pages = mm::PageUp(length) / mm::kPageSize;
+  if (pages == 0) return Errno(ENOMEM);  // the length wrapped around
+  if (!IsMapped(t, addr.value, length)) return Errno(ENOMEM);
+  std::vector<uint8_t> ones(std::min<uint64_t>(pages, 4096), 1);
+  for (uint64_t done = 0; done < pages;) {
+    uint64_t n = std::min<uint64_t>(pages - done, ones.size());
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(vec.value + done, ones.data(), n));
+    done += n;
   }
-  if (covered < end) return Errno(ENOMEM);
   return {};
 }
 

@@ -4,8 +4,44 @@
 #include <signal.h>
 
 #include <climits>
+#include <vector>
+
+#include "sentry/kernel/task.h"
 
 namespace sentry::kernel {
+namespace {
+
+// How deep the calling thread is in a table's locked callbacks, and what
+// they deferred until the lock is released.
+thread_local int callback_depth = 0;
+thread_local std::vector<std::function<void()>>* deferred = nullptr;
+
+}  // namespace
+
+ProcessTable::CallbackLock::CallbackLock(ProcessTable* table) : table_(table) {
+  table_->mu_.Lock();
+  ++callback_depth;
+}
+
+ProcessTable::CallbackLock::~CallbackLock() {
+  --callback_depth;
+  table_->mu_.Unlock();
+  if (callback_depth == 0 && deferred != nullptr) {
+    std::vector<std::function<void()>> run = std::move(*deferred);
+    delete deferred;
+    deferred = nullptr;
+    for (auto& fn : run) fn();
+  }
+}
+
+void ProcessTable::RunUnlocked(std::function<void()> fn) {
+  if (callback_depth == 0) {
+    fn();
+    return;
+  }
+  if (deferred == nullptr) deferred = new std::vector<std::function<void()>>;
+  deferred->push_back(std::move(fn));
+}
 
 void ProcessTable::AddInit(Task* task) {
   absl::MutexLock l(&mu_);
@@ -75,14 +111,24 @@ int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap,
                          const std::function<void(Task&)>& signal_parent) {
   int parent = 0;
   {
-    absl::MutexLock l(&mu_);
+    CallbackLock l(this);
     auto it = procs_.find(pid);
     if (it == procs_.end()) return 0;
     parent = it->second.parent;
     it->second.task = nullptr;
-    // Orphans go to init, which reaps them (exited ones at once).
+    // Orphans go to the nearest subreaper or to init, which reaps them;
+    // those that asked for a signal when their parent died get it.
+    int reaper = NewReaperLocked(pid);
     for (auto& [cpid, c] : procs_) {
-      if (c.parent == pid) c.parent = 1;
+      if (c.parent != pid) continue;
+      c.parent = reaper;
+      if (c.pdeath_signal != 0 && c.task != nullptr) {
+        siginfo_t info{};
+        info.si_signo = c.pdeath_signal;
+        info.si_code = SI_USER;
+        info.si_pid = pid;
+        c.task->QueueSignal(c.pdeath_signal, &info);
+      }
     }
     if (autoreap || parent == 0) {
       procs_.erase(it);
@@ -106,7 +152,7 @@ int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap,
 void ProcessTable::ReportStop(int pid, int sig,
                               const std::function<void(Task&)>& signal_parent) {
   {
-    absl::MutexLock l(&mu_);
+    CallbackLock l(this);
     auto it = procs_.find(pid);
     if (it == procs_.end() || it->second.zombie) return;
     it->second.stop_report = sig;
@@ -122,7 +168,7 @@ void ProcessTable::ReportStop(int pid, int sig,
 void ProcessTable::ReportContinue(
     int pid, const std::function<void(Task&)>& signal_parent) {
   {
-    absl::MutexLock l(&mu_);
+    CallbackLock l(this);
     auto it = procs_.find(pid);
     if (it == procs_.end() || it->second.zombie) return;
     it->second.stop_report = 0;
@@ -184,6 +230,35 @@ ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
   return std::optional<ChildStatus>();
 }
 
+int ProcessTable::NewReaperLocked(int pid) const {
+  auto self = procs_.find(pid);
+  int at = self == procs_.end() ? 0 : self->second.parent;
+  for (int hops = 0; at > 1 && hops < kMaxProcesses; ++hops) {
+    auto it = procs_.find(at);
+    if (it == procs_.end()) break;
+    if (it->second.subreaper && !it->second.zombie &&
+        it->second.task != nullptr) {
+      return at;
+    }
+    at = it->second.parent;
+  }
+  return 1;
+}
+
+void ProcessTable::SetSubreaper(int pid, bool on) {
+  absl::MutexLock l(&mu_);
+  if (auto it = procs_.find(pid); it != procs_.end()) {
+    it->second.subreaper = on;
+  }
+}
+
+void ProcessTable::SetPdeathSignal(int pid, int sig) {
+  absl::MutexLock l(&mu_);
+  if (auto it = procs_.find(pid); it != procs_.end()) {
+    it->second.pdeath_signal = sig;
+  }
+}
+
 int ProcessTable::Parent(int pid) {
   absl::MutexLock l(&mu_);
   auto it = procs_.find(pid);
@@ -236,7 +311,7 @@ ErrnoOr<int> ProcessTable::NewSession(int pid) {
 
 int ProcessTable::ForEachTarget(int caller, int sel,
                                 const std::function<void(Task&)>& fn) {
-  absl::MutexLock l(&mu_);
+  CallbackLock l(this);
   int caller_pgid = procs_.count(caller) ? procs_[caller].pgid : 0;
   int n = 0;
   for (const auto& [pid, p] : procs_) {
@@ -253,7 +328,7 @@ int ProcessTable::ForEachTarget(int caller, int sel,
 }
 
 void ProcessTable::ForEachLive(const std::function<void(Task&)>& fn) {
-  absl::MutexLock l(&mu_);
+  CallbackLock l(this);
   for (const auto& [pid, p] : procs_) {
     if (p.task != nullptr) fn(*p.task);
   }

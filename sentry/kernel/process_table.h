@@ -98,6 +98,13 @@ class ProcessTable {
   vfs::WaitQueue& exits() { return exits_; }
 
   int Parent(int pid) ABSL_LOCKS_EXCLUDED(mu_);
+  // prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants of `pid` are
+  // reparented to it instead of init.
+  void SetSubreaper(int pid, bool on) ABSL_LOCKS_EXCLUDED(mu_);
+  // prctl(PR_SET_PDEATHSIG): `sig` is sent to `pid` when its parent dies.
+  // How we differ from Linux: the parent is the parent process, not the
+  // thread that forked (Linux signals when that thread exits).
+  void SetPdeathSignal(int pid, int sig) ABSL_LOCKS_EXCLUDED(mu_);
   int Group(int pid) ABSL_LOCKS_EXCLUDED(mu_);
   int Session(int pid) ABSL_LOCKS_EXCLUDED(mu_);
   // setpgid(2): EPERM/ESRCH/EACCES as Linux.
@@ -117,10 +124,16 @@ class ProcessTable {
       ABSL_LOCKS_EXCLUDED(mu_);
   int LiveCount() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Runs `fn` now, or, if the calling thread is inside one of this table's
+  // locked callbacks (kill's ForEachTarget...), as soon as the table's lock
+  // is released: for work that takes the lock itself (reporting that a
+  // process was continued by the signal being sent).
+  void RunUnlocked(std::function<void()> fn);
+
   // Runs `fn` on the live task `pid` with the table locked.
   template <typename Fn>
   bool WithLive(int pid, Fn&& fn) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock l(&mu_);
+    CallbackLock l(this);
     auto it = procs_.find(pid);
     if (it == procs_.end() || it->second.task == nullptr) return false;
     fn(*it->second.task);
@@ -128,6 +141,17 @@ class ProcessTable {
   }
 
  private:
+  // Locks the table for callbacks into tasks, and runs what they deferred
+  // with RunUnlocked once it is released.
+  class ABSL_SCOPED_LOCKABLE CallbackLock {
+   public:
+    explicit CallbackLock(ProcessTable* table)
+        ABSL_EXCLUSIVE_LOCK_FUNCTION(table->mu_);
+    ~CallbackLock() ABSL_UNLOCK_FUNCTION();
+
+   private:
+    ProcessTable* table_;
+  };
   struct Process {
     int parent = 0;
     int pgid = 0;
@@ -137,8 +161,13 @@ class ProcessTable {
     std::optional<ChildStatus> zombie;
     int stop_report = 0;  // a stop not yet reported to wait: its signal
     bool continue_report = false;
+    bool subreaper = false;
+    int pdeath_signal = 0;
   };
   bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;
+  // Who adopts the orphans of dying process `pid`: the nearest living
+  // ancestor that is a subreaper, else init.
+  int NewReaperLocked(int pid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ErrnoOr<int> NextIdLocked(int uid, uint64_t nproc_limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

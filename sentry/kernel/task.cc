@@ -126,6 +126,10 @@ Task::~Task() {
 
 void Task::set_signal_mask(uint64_t mask) {
   signal_mask_ = mask & ~kUnblockable;
+  // A signal that was pending while blocked went unannounced (no thread
+  // was kicked for it): if this unblocks it, the next wait must see it at
+  // once (sigsuspend after sigprocmask(SIG_BLOCK), as shells wait).
+  if (Deliverable() != 0) Wake(0);
 }
 
 void Task::ExitGroup(int code) {
@@ -243,10 +247,18 @@ std::function<void(Task&)> NotifyParent(int pid, uid_t uid, int code,
 // pending SIGCONT. Both happen when the signal is sent, not delivered.
 void Task::SignalGenerated(int sig) {
   if (sig == SIGCONT) {
-    // The parent hears of it from the continued process itself (the
-    // sender may hold the process table's lock here).
     group_->DiscardPending(kStopSignals);
-    group_->Continue();
+    if (group_->Continue()) {
+      // The sender may be inside the process table's lock (kill): the
+      // report (which takes it) runs once that is released.
+      ProcessTable& table = kernel_.processes();
+      const int pid = this->pid();
+      const uid_t uid = creds_.ruid;
+      table.RunUnlocked([&table, pid, uid] {
+        table.ReportContinue(pid,
+                             NotifyParent(pid, uid, CLD_CONTINUED, SIGCONT));
+      });
+    }
   } else if (kStopSignals & Bit(sig)) {
     group_->DiscardPending(Bit(SIGCONT));
   }
@@ -266,10 +278,6 @@ void Task::ParkWhileStopped() {
       uint64_t count;
       (void)!read(interrupt_fd_.get(), &count, sizeof(count));
     }
-  }
-  if (!exiting() && group_->TakeContinueReport()) {
-    kernel_.processes().ReportContinue(
-        pid(), NotifyParent(pid(), creds_.ruid, CLD_CONTINUED, SIGCONT));
   }
 }
 

@@ -184,8 +184,6 @@ class ThreadGroup {
   bool Stop() ABSL_LOCKS_EXCLUDED(mu_);
   bool Continue() ABSL_LOCKS_EXCLUDED(mu_);
   bool stopped() const { return stopped_.load(); }
-  // True once after a Continue: the first thread to wake tells the parent.
-  bool TakeContinueReport() ABSL_LOCKS_EXCLUDED(mu_);
   // Discards the group's and every thread's pending signals in `mask`.
   void DiscardPending(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -240,7 +238,6 @@ class ThreadGroup {
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> exiting_{false};
   std::atomic<bool> stopped_{false};
-  bool continue_report_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
   Task* exec_successor_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -100,16 +100,8 @@ bool ThreadGroup::Continue() {
   absl::MutexLock l(&mu_);
   if (!stopped_.load()) return false;
   stopped_.store(false);
-  continue_report_ = true;
   for (Task* t : threads_) t->Interrupt();
   return true;
-}
-
-bool ThreadGroup::TakeContinueReport() {
-  absl::MutexLock l(&mu_);
-  bool report = continue_report_;
-  continue_report_ = false;
-  return report;
 }
 
 void ThreadGroup::DiscardPending(uint64_t mask) {
