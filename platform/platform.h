@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -112,6 +113,15 @@ class Context {
   static constexpr size_t kFpStateSize = 512;
   virtual absl::Status GetFpState(uint8_t* fxsave) = 0;
   virtual absl::Status SetFpState(const uint8_t* fxsave) = 0;
+
+  // The whole extended state (x87, SSE, AVX and whatever else XCR0
+  // enables) in the standard XSAVE format that Linux's signal frames carry:
+  // FXSAVE's 512 bytes, the 64-byte XSAVE header, then the components.
+  // Unimplemented (or a host without XSAVE): callers fall back to FXSAVE.
+  virtual absl::StatusOr<std::vector<uint8_t>> GetXState() = 0;
+  // Loads such a buffer; the host kernel validates it (EINVAL for a
+  // corrupt header).
+  virtual absl::Status SetXState(const std::vector<uint8_t>& xstate) = 0;
 };
 
 class Platform {

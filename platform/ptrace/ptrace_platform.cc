@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -28,6 +30,8 @@ namespace {
 // default action is to ignore it, so a kick that arrives after the Sentry is
 // gone does nothing.
 constexpr int kInterruptSignal = SIGCHLD;
+// elf.h's NT_X86_XSTATE: the regset of the XSAVE area.
+constexpr long kNtX86Xstate = 0x202;
 
 absl::Status FromRawResult(int64_t rc, const char* what) {
   if (rc < 0 && rc > -4096) {
@@ -218,6 +222,31 @@ class PtraceContext final : public Context {
     fp.mxcsr &= 0xffff;
     if (pid <= 0 || ptrace(PTRACE_SETFPREGS, pid, nullptr, &fp) != 0) {
       return absl::ErrnoToStatus(errno, "PTRACE_SETFPREGS");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<uint8_t>> GetXState() override {
+    pid_t tid = stub_tid_.load(std::memory_order_relaxed);
+    // The kernel trims the buffer to its XSAVE size (a few KiB; AMX's
+    // tiles make it 11 KiB).
+    std::vector<uint8_t> buf(16384);
+    struct iovec iov = {buf.data(), buf.size()};
+    if (tid <= 0 || ptrace(PTRACE_GETREGSET, tid,
+                           reinterpret_cast<void*>(kNtX86Xstate), &iov) != 0) {
+      return absl::ErrnoToStatus(errno, "PTRACE_GETREGSET NT_X86_XSTATE");
+    }
+    buf.resize(iov.iov_len);
+    return buf;
+  }
+
+  absl::Status SetXState(const std::vector<uint8_t>& xstate) override {
+    pid_t tid = stub_tid_.load(std::memory_order_relaxed);
+    std::vector<uint8_t> buf = xstate;
+    struct iovec iov = {buf.data(), buf.size()};
+    if (tid <= 0 || ptrace(PTRACE_SETREGSET, tid,
+                           reinterpret_cast<void*>(kNtX86Xstate), &iov) != 0) {
+      return absl::ErrnoToStatus(errno, "PTRACE_SETREGSET NT_X86_XSTATE");
     }
     return absl::OkStatus();
   }

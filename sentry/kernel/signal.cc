@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <cstring>
+#include <vector>
 
 #include "sentry/base/log.h"
 #include "sentry/kernel/task.h"
@@ -58,6 +59,32 @@ constexpr uint64_t kFixEflags = 0x40dd5 | (1 << 18) | (1 << 16);  // +AC, RF
 constexpr uint64_t kEflagsDf = 1 << 10;
 constexpr uint64_t kEflagsTf = 1 << 8;
 constexpr uint64_t kSaRestorer = 0x04000000;
+
+// Linux's extended-state signal frame (arch/x86/include/uapi/asm/
+// sigcontext.h): software-reserved bytes at the end of FXSAVE's area say
+// an XSAVE area follows, and a second magic word ends it.
+constexpr uint64_t kUcFpXstate = 0x1;
+constexpr uint32_t kFpXstateMagic1 = 0x46505853;
+constexpr uint32_t kFpXstateMagic2 = 0x46505845;
+constexpr size_t kSwReservedOffset = 464;
+// FXSAVE's area plus the XSAVE header, and a bound on what we accept.
+constexpr size_t kXsaveMinSize = 512 + 64;
+constexpr size_t kXsaveMaxSize = 16384;
+struct FpxSwBytes {
+  uint32_t magic1;
+  uint32_t extended_size;
+  uint64_t xfeatures;
+  uint32_t xstate_size;
+  uint32_t padding[7];
+};
+static_assert(sizeof(FpxSwBytes) == 48);
+
+// The features the host enabled for user state (XCR0).
+uint64_t Xcr0() {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
 
 bool OnAltStack(const stack_t& ss, uint64_t sp) {
   uint64_t base = reinterpret_cast<uint64_t>(ss.ss_sp);
@@ -194,15 +221,36 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
       !on_alt) {
     sp = reinterpret_cast<uint64_t>(altstack_.ss_sp) + altstack_.ss_size;
   }
-  uint8_t fx[platform::Context::kFpStateSize];
-  if (!context_->GetFpState(fx).ok()) return segv();
-  sp = (sp - sizeof(fx)) & ~uint64_t{63};
+  // The FPU state goes below the frame, 64-byte aligned: the whole XSAVE
+  // area (AVX and beyond) with Linux's software-reserved bytes and the
+  // trailing magic, or, if the platform cannot give it, FXSAVE's 512 bytes.
+  std::vector<uint8_t> fp;
+  bool xstate = false;
+  if (absl::StatusOr<std::vector<uint8_t>> xs = context_->GetXState();
+      xs.ok() && xs->size() >= kXsaveMinSize && xs->size() <= kXsaveMaxSize) {
+    fp = std::move(*xs);
+    const uint32_t size = static_cast<uint32_t>(fp.size());
+    FpxSwBytes sw{};
+    sw.magic1 = kFpXstateMagic1;
+    sw.extended_size = size + sizeof(kFpXstateMagic2);
+    sw.xfeatures = Xcr0();
+    sw.xstate_size = size;
+    std::memcpy(fp.data() + kSwReservedOffset, &sw, sizeof(sw));
+    fp.resize(size + sizeof(kFpXstateMagic2));
+    std::memcpy(fp.data() + size, &kFpXstateMagic2, sizeof(kFpXstateMagic2));
+    xstate = true;
+  } else {
+    fp.resize(platform::Context::kFpStateSize);
+    if (!context_->GetFpState(fp.data()).ok()) return segv();
+  }
+  sp = (sp - fp.size()) & ~uint64_t{63};
   uint64_t fp_addr = sp;
   sp = ((sp - sizeof(RtSigframe)) & ~uint64_t{15}) - 8;
 
   RtSigframe f{};
   f.pretcode = act.restorer;
   f.uc.uc_flags = kUcSigcontextSs | kUcStrictRestoreSs;
+  if (xstate) f.uc.uc_flags |= kUcFpXstate;
   f.uc.uc_stack.ss_sp = reinterpret_cast<uint64_t>(altstack_.ss_sp);
   f.uc.uc_stack.ss_flags = (altstack_.ss_flags & SS_DISABLE)
                                ? SS_DISABLE
@@ -240,7 +288,7 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
   saved_mask_.reset();
   f.info = info;
   f.info.si_signo = sig;
-  if (!mm_->CopyOut(fp_addr, fx, sizeof(fx)).ok() ||
+  if (!mm_->CopyOut(fp_addr, fp.data(), fp.size()).ok() ||
       !mm_->CopyOut(sp, &f, sizeof(f)).ok()) {
     return segv();
   }
@@ -288,8 +336,34 @@ ErrnoOr<uint64_t> Task::SignalReturn() {
   regs_.orig_rax = ~0ULL;  // no syscall restart from here
   if (c.fpstate != 0) {
     uint8_t fx[platform::Context::kFpStateSize];
-    if (!mm_->CopyIn(c.fpstate, fx, sizeof(fx)).ok() ||
-        !context_->SetFpState(fx).ok()) {
+    if (!mm_->CopyIn(c.fpstate, fx, sizeof(fx)).ok()) {
+      Kill(SIGSEGV);
+      return Errno(EFAULT);
+    }
+    // A frame with the XSAVE magic (ours, or one the guest built the same
+    // way) restores the whole state; anything else restores FXSAVE's part,
+    // as Linux's check_xstate_in_sigframe decides.
+    FpxSwBytes sw;
+    std::memcpy(&sw, fx + kSwReservedOffset, sizeof(sw));
+    bool restored = false;
+    if (sw.magic1 == kFpXstateMagic1 && sw.xstate_size >= kXsaveMinSize &&
+        sw.xstate_size <= kXsaveMaxSize &&
+        sw.extended_size == sw.xstate_size + sizeof(kFpXstateMagic2)) {
+      std::vector<uint8_t> xs(sw.xstate_size + sizeof(kFpXstateMagic2));
+      uint32_t magic2 = 0;
+      if (mm_->CopyIn(c.fpstate, xs.data(), xs.size()).ok()) {
+        std::memcpy(&magic2, xs.data() + sw.xstate_size, sizeof(magic2));
+      }
+      if (magic2 == kFpXstateMagic2) {
+        xs.resize(sw.xstate_size);
+        if (!context_->SetXState(xs).ok()) {
+          Kill(SIGSEGV);
+          return Errno(EFAULT);
+        }
+        restored = true;
+      }
+    }
+    if (!restored && !context_->SetFpState(fx).ok()) {
       Kill(SIGSEGV);
       return Errno(EFAULT);
     }
