@@ -61,6 +61,7 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
   req.fixed = (flags & MAP_FIXED) != 0;
   req.noreplace = (flags & MAP_FIXED_NOREPLACE) != 0 && !req.fixed;
   req.below_2g = (flags & MAP_32BIT) != 0;
+  req.grows_down = (flags & MAP_GROWSDOWN) != 0;
   if (!file) return t.mm().Map(req);
   // File mappings are filled with a copy of the file's bytes. How this
   // differs from Linux: pages are not shared with the file, so a

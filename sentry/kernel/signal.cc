@@ -380,6 +380,13 @@ ErrnoOr<uint64_t> Task::SignalReturn() {
 }
 
 void Task::HandleFault(const siginfo_t& info) {
+  // A fault just below a MAP_GROWSDOWN area grows it; the access is then
+  // retried (the registers still point at it).
+  if (info.si_signo == SIGSEGV && info.si_code == SEGV_MAPERR &&
+      mm_->GrowDown(reinterpret_cast<uint64_t>(info.si_addr),
+                    rlimits_[RLIMIT_STACK].rlim_cur)) {
+    return;
+  }
   // Linux's force_sig_fault: a synchronous fault that is blocked or
   // ignored cannot be delivered and ends the process; a handler runs.
   int sig = info.si_signo;

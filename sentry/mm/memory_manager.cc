@@ -221,6 +221,7 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   vma.shared = req.shared;
   vma.offset = offset;
   vma.name = req.name;
+  vma.grows_down = req.grows_down;
   if (req.shared) {
     // The stored pointer must be non-null: areas test the backing for
     // truth. The deleter returns the pages.
@@ -231,6 +232,37 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   }
   vmas_.Insert(std::move(vma));
   return addr;
+}
+
+bool MemoryManager::GrowDown(uint64_t addr, uint64_t limit) {
+  // Linux's stack_guard_gap: 256 pages kept free below a growing area.
+  constexpr uint64_t kGuardGap = 256 * kPageSize;
+  absl::MutexLock lock(&mu_);
+  uint64_t page = PageDown(addr);
+  if (page < min_addr_ || vmas_.Find(addr) != nullptr) return false;
+  // The area right above the fault.
+  const Vma* above = nullptr;
+  vmas_.ForEach(page, max_addr_, [&](const Vma& v) {
+    if (above == nullptr) above = &v;
+  });
+  if (above == nullptr || !above->grows_down) return false;
+  // The whole grown region (contiguous growsdown areas) stays in `limit`.
+  uint64_t top = above->end;
+  for (const Vma* v = vmas_.Find(top); v != nullptr && v->grows_down;
+       v = vmas_.Find(top)) {
+    top = v->end;
+  }
+  if (top - page > limit) return false;
+  uint64_t floor = page > min_addr_ + kGuardGap ? page - kGuardGap : min_addr_;
+  if (!vmas_.IsFree(floor, above->start)) return false;
+  MmapRequest req;
+  req.addr = page;
+  req.length = above->start - page;
+  req.prot = above->prot;
+  req.fixed = true;
+  req.grows_down = true;
+  req.name = above->name;
+  return MapLocked(req).ok();
 }
 
 ErrnoOr<void> MemoryManager::Unmap(uint64_t addr, uint64_t length) {

@@ -40,9 +40,10 @@ struct MmapRequest {
   uint64_t length = 0;  // bytes; rounded up to pages
   int prot = 0;
   bool shared = false;
-  bool fixed = false;      // MAP_FIXED: replace what is there
-  bool noreplace = false;  // MAP_FIXED_NOREPLACE: EEXIST if occupied
-  bool below_2g = false;   // MAP_32BIT
+  bool fixed = false;       // MAP_FIXED: replace what is there
+  bool noreplace = false;   // MAP_FIXED_NOREPLACE: EEXIST if occupied
+  bool below_2g = false;    // MAP_32BIT
+  bool grows_down = false;  // MAP_GROWSDOWN
   std::string name;
 };
 
@@ -94,6 +95,11 @@ class MemoryManager {
   // the first. See Vma::kernel_owned.
   ErrnoOr<uint64_t> MapKernelPages(std::span<const KernelPages> pieces)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A fault at `addr` just below a MAP_GROWSDOWN area extends the area
+  // down to addr's page (Linux's expand_stack), if the growth keeps a
+  // guard gap above whatever lies below and the area within `limit` bytes
+  // (RLIMIT_STACK). True if it grew: the faulting access can be retried.
+  bool GrowDown(uint64_t addr, uint64_t limit) ABSL_LOCKS_EXCLUDED(mu_);
   // munmap(2); addr page-aligned, length non-zero.
   ErrnoOr<void> Unmap(uint64_t addr, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
   // mremap(2) (MREMAP_MAYMOVE, MREMAP_FIXED). Growing in place maps fresh

@@ -25,6 +25,8 @@ struct Vma {
   // Backed by pages the kernel owns (the vDSO and its parameters): never
   // freed with the area, shared rather than copied by fork, never writable.
   bool kernel_owned = false;
+  // MAP_GROWSDOWN: a fault just below the area extends it (GrowDown).
+  bool grows_down = false;
   // For MAP_SHARED anonymous memory: owns the backing pages, which fork
   // shares with the child; they are freed when the last area (in any
   // process, split pieces included) referring to them goes.

@@ -457,5 +457,32 @@ TEST(StackTest, MapGrowsdownIsAcceptedAndUsable) {
   EXPECT_EQ(memcmp(m.addr(), expected.data(), m.size()), 0);
 }
 
+TEST(StackTest, MapGrowsdownGrowsOnAccessBelow) {
+  // Room for the area and its guard gap: reserve 4 MiB, keep only the top
+  // page as the growable area.
+  const long page = PageSize();
+  const size_t span = 4 << 20;
+  void* r = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(r, MAP_FAILED);
+  char* top = static_cast<char*>(r) + span - page;
+  ASSERT_EQ(munmap(r, span), 0);
+  void* p =
+      mmap(top, page, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED, -1, 0);
+  ASSERT_EQ(p, top) << strerror(errno);
+  // Touching pages below the area grows it down to them (in a child, so a
+  // sandbox that does not grow it fails with SIGSEGV, not a crash here).
+  EXPECT_THAT(ForkAndWait([&] {
+                volatile char* c = top;
+                c[-page] = 7;
+                c[-3 * page] = 9;
+                CHILD_EXPECT(c[-page] == 7 && c[-3 * page] == 9);
+                CHILD_EXPECT(c[-2 * page] == 0);
+                return 0;
+              }),
+              ExitedWithCode(0));
+  munmap(top - 8 * page, 9 * page);
+}
+
 }  // namespace
 }  // namespace sentry::testing
