@@ -91,31 +91,13 @@ ErrnoOr<void> Mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
   return t.mm().Protect(addr.value, length, prot & kProtMask);
 }
 
-namespace {
-
-// True if areas cover [addr, addr + PageUp(length)) with no hole.
-bool IsMapped(Task& t, uint64_t addr, uint64_t length) {
-  uint64_t end = addr + mm::PageUp(length);
-  if (end < addr) return false;
-  uint64_t covered = addr;
-  for (const mm::Vma& v : t.mm().Areas()) {
-    if (covered >= end) break;
-    if (v.end <= covered) continue;
-    if (v.start > covered) return false;
-    covered = v.end;
-  }
-  return covered >= end;
-}
-
-}  // namespace
-
 ErrnoOr<void> Msync(Task& t, UserAddr addr, uint64_t length, int flags) {
   if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
   if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return Errno(EINVAL);
   if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return Errno(EINVAL);
   // The range must be mapped (ENOMEM otherwise); there is nothing to write
   // back since file mappings are private copies.
-  if (!IsMapped(t, addr.value, length)) return Errno(ENOMEM);
+  if (!t.mm().IsMapped(addr.value, length)) return Errno(ENOMEM);
   return {};
 }
 
@@ -127,7 +109,7 @@ ErrnoOr<void> Mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec) {
   if (length == 0) return {};
   uint64_t pages = mm::PageUp(length) / mm::kPageSize;
   if (pages == 0) return Errno(ENOMEM);  // the length wrapped around
-  if (!IsMapped(t, addr.value, length)) return Errno(ENOMEM);
+  if (!t.mm().IsMapped(addr.value, length)) return Errno(ENOMEM);
   std::vector<uint8_t> ones(std::min<uint64_t>(pages, 4096), 1);
   for (uint64_t done = 0; done < pages;) {
     uint64_t n = std::min<uint64_t>(pages - done, ones.size());

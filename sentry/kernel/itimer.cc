@@ -55,15 +55,14 @@ RealTimers::Setting RealTimers::Get(int pid) {
 
 ErrnoOr<int> RealTimers::Create(int pid, const Notify& notify) {
   absl::MutexLock l(&mu_);
-  // The lowest free ID, as Linux hands them out in a fresh process.
+  // The lowest free ID, as Linux hands them out in a fresh process (the
+  // process's IDs are in order in the map).
   int id = 0, count = 0;
   for (auto it = timers_.lower_bound({pid, 0});
-       it != timers_.end() && it->first.first == pid; ++it) {
+       it != timers_.end() && it->first.first == pid; ++it, ++count) {
     if (it->first.second == id) ++id;
-    ++count;
   }
   if (count >= kMaxPosixTimers) return Errno(EAGAIN);
-  while (timers_.count({pid, id})) ++id;
   Timer& t = timers_[{pid, id}];
   t.notify = notify;
   if (notify.value_is_id) t.notify.value.sival_int = id;

@@ -512,6 +512,13 @@ ErrnoOr<std::string> MemoryManager::CopyInString(uint64_t addr,
   return out;
 }
 
+bool MemoryManager::IsMapped(uint64_t addr, uint64_t length) const {
+  uint64_t end = addr + PageUp(length);
+  if (end < addr) return false;
+  absl::ReaderMutexLock lock(&mu_);
+  return vmas_.IsFullyMapped(addr, end);
+}
+
 std::vector<Vma> MemoryManager::Areas() const {
   absl::ReaderMutexLock lock(&mu_);
   return vmas_.All();

@@ -138,6 +138,9 @@ class MemoryManager {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   std::vector<Vma> Areas() const ABSL_LOCKS_EXCLUDED(mu_);
+  // True if areas cover [addr, addr + PageUp(length)) with no hole
+  // (msync, mincore: ENOMEM otherwise).
+  bool IsMapped(uint64_t addr, uint64_t length) const ABSL_LOCKS_EXCLUDED(mu_);
   // The MemoryFile offset behind `addr` if it lies in memory shared between
   // processes (MAP_SHARED anonymous, the vDSO): shared futexes key on it.
   std::optional<uint64_t> SharedOffset(uint64_t addr) const
