@@ -92,4 +92,38 @@ ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
   return done;
 }
 
+ErrnoOr<void> GatherIovecs(kernel::Task& t,
+                           const std::vector<struct iovec>& vecs, uint64_t from,
+                           std::span<uint8_t> out) {
+  uint64_t at = 0;
+  size_t done = 0;
+  for (const struct iovec& v : vecs) {
+    if (done == out.size()) break;
+    uint64_t end = at + v.iov_len;
+    if (end > from + done) {
+      uint64_t skip = from + done - at;
+      size_t n = std::min<uint64_t>(v.iov_len - skip, out.size() - done);
+      uint64_t base = reinterpret_cast<uint64_t>(v.iov_base) + skip;
+      if (!t.mm().CopyIn(base, out.data() + done, n).ok()) return Errno(EFAULT);
+      done += n;
+    }
+    at = end;
+  }
+  return {};
+}
+
+ErrnoOr<void> ScatterIovecs(kernel::Task& t,
+                            const std::vector<struct iovec>& vecs,
+                            std::span<const uint8_t> data) {
+  size_t done = 0;
+  for (const struct iovec& v : vecs) {
+    if (done == data.size()) break;
+    size_t n = std::min<size_t>(v.iov_len, data.size() - done);
+    uint64_t base = reinterpret_cast<uint64_t>(v.iov_base);
+    if (!t.mm().CopyOut(base, data.data() + done, n).ok()) return Errno(EFAULT);
+    done += n;
+  }
+  return {};
+}
+
 }  // namespace sentry::syscalls

@@ -3,10 +3,14 @@
 #ifndef SYSCALLS_FILE_UTIL_H_
 #define SYSCALLS_FILE_UTIL_H_
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "sentry/base/errno_or.h"
 #include "sentry/kernel/task.h"
@@ -36,6 +40,16 @@ ErrnoOr<uint64_t> ReadToGuest(kernel::Task& t, vfs::FileDescription& f,
 ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
                                  uint64_t addr, uint64_t count,
                                  std::optional<uint64_t> offset);
+
+// Copies bytes [from, from + out.size()) of the data the iovecs describe
+// into `out` (EFAULT if unreadable).
+ErrnoOr<void> GatherIovecs(kernel::Task& t,
+                           const std::vector<struct iovec>& vecs, uint64_t from,
+                           std::span<uint8_t> out);
+// Copies `data` into the iovecs, in order (EFAULT if unwritable).
+ErrnoOr<void> ScatterIovecs(kernel::Task& t,
+                            const std::vector<struct iovec>& vecs,
+                            std::span<const uint8_t> data);
 
 // Converts a Resolver-relative "start" for *at() syscalls: absolute paths
 // ignore dirfd, as Linux does (even a bad one).

@@ -337,6 +337,34 @@ ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
                               UserAddr timeout, UserAddr sigmask,
                               uint64_t sigsetsize);
 
+// sys_socket.cc
+ErrnoOr<uint64_t> Socket(Task& t, int domain, int type, int protocol);
+ErrnoOr<void> Socketpair(Task& t, int domain, int type, int protocol,
+                         UserAddr fds);
+ErrnoOr<void> Bind(Task& t, Fd fd, UserAddr addr, uint32_t addrlen);
+ErrnoOr<void> Listen(Task& t, Fd fd, int backlog);
+ErrnoOr<uint64_t> Accept(Task& t, Fd fd, UserAddr addr, UserAddr addrlen);
+ErrnoOr<uint64_t> Accept4(Task& t, Fd fd, UserAddr addr, UserAddr addrlen,
+                          int flags);
+ErrnoOr<void> Connect(Task& t, Fd fd, UserAddr addr, uint32_t addrlen);
+ErrnoOr<void> Getsockname(Task& t, Fd fd, UserAddr addr, UserAddr addrlen);
+ErrnoOr<void> Getpeername(Task& t, Fd fd, UserAddr addr, UserAddr addrlen);
+ErrnoOr<uint64_t> Sendto(Task& t, Fd fd, InBuf buf, uint64_t len, int flags,
+                         UserAddr addr, uint32_t addrlen);
+ErrnoOr<uint64_t> Recvfrom(Task& t, Fd fd, UserAddr buf, uint64_t len,
+                           int flags, UserAddr addr, UserAddr addrlen);
+ErrnoOr<uint64_t> Sendmsg(Task& t, Fd fd, UserAddr msg, int flags);
+ErrnoOr<uint64_t> Recvmsg(Task& t, Fd fd, UserAddr msg, int flags);
+ErrnoOr<uint64_t> Sendmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
+                           int flags);
+ErrnoOr<uint64_t> Recvmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
+                           int flags, UserAddr timeout);
+ErrnoOr<void> Shutdown(Task& t, Fd fd, int how);
+ErrnoOr<void> Setsockopt(Task& t, Fd fd, int level, int name, UserAddr optval,
+                         int optlen);
+ErrnoOr<void> Getsockopt(Task& t, Fd fd, int level, int name, UserAddr optval,
+                         UserAddr optlen);
+
 // sys_splice.cc
 ErrnoOr<uint64_t> Sendfile(Task& t, Fd out_fd, Fd in_fd, UserAddr offset,
                            uint64_t count);

@@ -1,10 +1,12 @@
 // read, write, readv, writev, pread64, pwrite64, preadv, pwritev, preadv2,
 // pwritev2, lseek, close.
 #include <errno.h>
+#include <sys/inotify.h>
 #include <sys/uio.h>
 
 #include <vector>
 
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 #include "syscalls/file_util.h"
 #include "syscalls/handlers.h"
@@ -35,14 +37,58 @@ ErrnoOr<std::vector<struct iovec>> CopyInIovecs(Task& t, UserAddr iov,
   return vecs;
 }
 
-// One call per iovec, stopping at the first short transfer. `offset`, if
-// set, advances with each piece (preadv).
+// Streams (pipes, sockets, devices) take a vectored transfer as one call,
+// as Linux's iov_iter does: a readv must not block for its second iovec
+// once the first got data, a writev of at most PIPE_BUF bytes to a pipe
+// is atomic, and a datagram is one message. Transfers move through the
+// Sentry in pieces of at most this size.
+constexpr uint64_t kStreamPiece = 4 << 20;
+
+ErrnoOr<uint64_t> VectoredStream(Task& t, vfs::FileDescription& file,
+                                 const std::vector<struct iovec>& vecs,
+                                 bool write) {
+  uint64_t total = 0;
+  for (const struct iovec& v : vecs) total += v.iov_len;
+  if (!write) {
+    // Check the buffers first, so that a bad one loses no data.
+    for (const struct iovec& v : vecs) {
+      uint64_t base = reinterpret_cast<uint64_t>(v.iov_base);
+      if (v.iov_len > 0 && t.mm().WritableLength(base, v.iov_len) < v.iov_len)
+        return Errno(EFAULT);
+    }
+    std::vector<uint8_t> buf(std::min(total, kStreamPiece));
+    SENTRY_ASSIGN_OR_RETURN(size_t n, file.Read(t, buf));
+    SENTRY_RETURN_IF_ERRNO(
+        ScatterIovecs(t, vecs, std::span<const uint8_t>(buf.data(), n)));
+    if (n > 0) vfs::NotifyPath(file.path(), IN_ACCESS);
+    return static_cast<uint64_t>(n);
+  }
+  uint64_t done = 0;
+  std::vector<uint8_t> buf;
+  while (done < total) {
+    buf.resize(std::min(total - done, kStreamPiece));
+    if (!GatherIovecs(t, vecs, done, buf).ok())
+      return done > 0 ? ErrnoOr<uint64_t>(done) : Errno(EFAULT);
+    ErrnoOr<size_t> n = file.Write(t, buf);
+    if (!n.ok()) return done > 0 ? ErrnoOr<uint64_t>(done) : n.error();
+    done += *n;
+    if (*n < buf.size()) break;
+  }
+  if (done > 0) vfs::NotifyPath(file.path(), IN_MODIFY);
+  return done;
+}
+
+// Seekable files: one call per iovec, stopping at the first short
+// transfer. `offset`, if set, advances with each piece (preadv).
 ErrnoOr<uint64_t> Vectored(Task& t, Fd fd, UserAddr iov, int iovcnt,
                            std::optional<uint64_t> offset, bool write) {
   SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
   if (write ? !file->writable() : !file->readable()) return Errno(EBADF);
   SENTRY_ASSIGN_OR_RETURN(std::vector<struct iovec> vecs,
                           CopyInIovecs(t, iov, iovcnt));
+  if (!offset && !file->seekable()) {
+    return VectoredStream(t, *file, vecs, write);
+  }
   uint64_t done = 0;
   for (const struct iovec& v : vecs) {
     if (v.iov_len == 0) continue;

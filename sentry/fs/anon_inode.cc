@@ -53,7 +53,9 @@ ErrnoOr<struct stat> AnonInode::Stat() {
 
 ErrnoOr<struct statfs> AnonInode::StatFs() {
   struct statfs s {};
-  s.f_type = kind_ == "pipe" ? PIPEFS_MAGIC : ANON_INODE_FS_MAGIC;
+  s.f_type = kind_ == "pipe"     ? PIPEFS_MAGIC
+             : kind_ == "socket" ? SOCKFS_MAGIC
+                                 : ANON_INODE_FS_MAGIC;
   s.f_bsize = 4096;
   s.f_namelen = 255;
   return s;
@@ -61,11 +63,16 @@ ErrnoOr<struct statfs> AnonInode::StatFs() {
 
 std::string AnonInode::Name() const {
   if (kind_ == "pipe") return absl::StrCat("pipe:[", ino_, "]");
+  if (kind_ == "socket") return absl::StrCat("socket:[", ino_, "]");
   return "anon_inode:" + kind_;
 }
 
 std::shared_ptr<AnonInode> NewPipeInode(uid_t uid, gid_t gid) {
   return std::make_shared<AnonInode>(S_IFIFO | 0600, uid, gid, "pipe");
+}
+
+std::shared_ptr<AnonInode> NewSocketInode(uid_t uid, gid_t gid) {
+  return std::make_shared<AnonInode>(S_IFSOCK | 0777, uid, gid, "socket");
 }
 
 std::shared_ptr<AnonInode> AnonInodeOf(const std::string& kind) {

@@ -53,6 +53,9 @@ class AnonInode : public vfs::Inode {
 
 // A new pipe inode (S_IFIFO | 0600) owned by `uid`/`gid`.
 std::shared_ptr<AnonInode> NewPipeInode(uid_t uid, gid_t gid);
+// A new sockfs inode (S_IFSOCK | 0777), one per socket as in Linux; /proc
+// shows "socket:[ino]".
+std::shared_ptr<AnonInode> NewSocketInode(uid_t uid, gid_t gid);
 // The shared inode of an anon_inode kind ("[eventfd]", "[timerfd]",
 // "[signalfd]", "[eventpoll]").
 std::shared_ptr<AnonInode> AnonInodeOf(const std::string& kind);
