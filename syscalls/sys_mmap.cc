@@ -63,11 +63,22 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
   req.below_2g = (flags & MAP_32BIT) != 0;
   req.grows_down = (flags & MAP_GROWSDOWN) != 0;
   if (!file) return t.mm().Map(req);
-  // File mappings are filled with a copy of the file's bytes. How this
-  // differs from Linux: pages are not shared with the file, so a
-  // MAP_SHARED mapping's writes do not reach the file and later writes to
-  // the file do not show in the mapping (a shared page cache is future
-  // work); bytes past EOF read as zero instead of raising SIGBUS.
+  if (req.shared) {
+    // Files that keep their data in MemoryFile pages (tmpfs, memfd, the
+    // overlay's memory layer) are mapped themselves: writes through the
+    // mapping and through write(2) see each other, across processes.
+    if (std::optional<vfs::SharedFilePages> pages =
+            file->MapSharedPages(offset, mm::PageUp(length))) {
+      req.backing_offset = pages->memory_offset;
+      req.backing_owner = std::move(pages->owner);
+      return t.mm().Map(req);
+    }
+  }
+  // Other file mappings are filled with a copy of the file's bytes. How
+  // this differs from Linux: for such files (host files served by the
+  // Gofer) a MAP_SHARED mapping's writes do not reach the file and later
+  // writes to the file do not show in the mapping; bytes past EOF read as
+  // zero instead of raising SIGBUS.
   req.shared = false;
   SENTRY_ASSIGN_OR_RETURN(uint64_t at, t.mm().Map(req));
   uint64_t want = offset < file_size ? std::min(length, file_size - offset) : 0;

@@ -199,13 +199,29 @@ class TmpfsFile : public TmpfsInode {
     FreeFromLocked(0);
   }
 
+  // MAP_SHARED: the file's pages for [offset, offset + length), laid out
+  // contiguously in an extent that mappings share with the file. The
+  // extent is made (or, while nothing maps it, moved to a bigger one) on
+  // demand; once mapped it cannot move, so a mapping beyond it fails and
+  // the caller falls back to a private copy.
+  std::optional<vfs::SharedFilePages> MapShared(uint64_t offset,
+                                                uint64_t length) {
+    absl::MutexLock l(&fs_->mu());
+    uint64_t needed = (offset + length) / kPage;
+    if (!extent_ || (needed > extent_->pages && extent_.use_count() == 1)) {
+      if (!MakeExtentLocked(needed)) return std::nullopt;
+    }
+    if (needed > extent_->pages) return std::nullopt;
+    return vfs::SharedFilePages{extent_->base + offset, extent_};
+  }
+
   uint64_t SizeLocked() override { return size_; }
   uint64_t BlocksLocked() override { return pages_.size(); }
 
   // File seals (fcntl F_ADD_SEALS/F_GET_SEALS, memfd_create(2)), checked
   // on every write path as Linux's shmem does. How this differs from
   // Linux: F_SEAL_WRITE does not fail with EBUSY while writable shared
-  // mappings exist, because file mappings are copies (see sys_mmap.cc).
+  // mappings exist, because those are not counted per file.
   uint32_t seals() {
     absl::MutexLock l(&fs_->mu());
     return seals_;
@@ -229,9 +245,8 @@ class TmpfsFile : public TmpfsInode {
       FreeFromLocked(mm::PageUp(size) / kPage);
       // Zero the tail of the last partial page so growing again reads 0s.
       if (size % kPage != 0) {
-        auto it = pages_.find(size / kPage);
-        if (it != pages_.end()) {
-          std::memset(fs_->memory().Access(it->second) + size % kPage, 0,
+        if (std::optional<uint64_t> at = PageAtLocked(size / kPage)) {
+          std::memset(fs_->memory().Access(*at) + size % kPage, 0,
                       kPage - size % kPage);
         }
       }
@@ -258,12 +273,12 @@ class TmpfsFile : public TmpfsInode {
     while (done < n) {
       uint64_t pos = offset + done;
       size_t in_page = std::min<size_t>(n - done, kPage - pos % kPage);
-      auto it = pages_.find(pos / kPage);
-      if (it == pages_.end()) {
+      std::optional<uint64_t> at = PageAtLocked(pos / kPage);
+      if (!at) {
         std::memset(dst.data() + done, 0, in_page);
       } else {
-        std::memcpy(dst.data() + done,
-                    fs_->memory().Access(it->second) + pos % kPage, in_page);
+        std::memcpy(dst.data() + done, fs_->memory().Access(*at) + pos % kPage,
+                    in_page);
       }
       done += in_page;
     }
@@ -286,12 +301,8 @@ class TmpfsFile : public TmpfsInode {
       size_t in_page = std::min<size_t>(n - done, kPage - pos % kPage);
       auto it = pages_.find(pos / kPage);
       if (it == pages_.end()) {
-        if (!fs_->ChargePages(1)) break;
-        ErrnoOr<uint64_t> page = fs_->memory().Allocate(kPage);
-        if (!page.ok()) {
-          fs_->UnchargePages(1);
-          break;
-        }
+        std::optional<uint64_t> page = NewPageLocked(pos / kPage);
+        if (!page) break;
         it = pages_.emplace(pos / kPage, *page).first;
       }
       std::memcpy(fs_->memory().Access(it->second) + pos % kPage,
@@ -319,15 +330,11 @@ class TmpfsFile : public TmpfsInode {
       for (uint64_t pos = offset; pos < end;) {
         size_t in_page = std::min<uint64_t>(end - pos, kPage - pos % kPage);
         auto it = pages_.find(pos / kPage);
-        if (it != pages_.end()) {
-          if (in_page == kPage) {
-            fs_->memory().Free(it->second, kPage);
-            fs_->UnchargePages(1);
-            pages_.erase(it);
-          } else {
-            std::memset(fs_->memory().Access(it->second) + pos % kPage, 0,
-                        in_page);
-          }
+        if (it != pages_.end() && in_page == kPage) {
+          ReleasePageLocked(it->second);
+          pages_.erase(it);
+        } else if (std::optional<uint64_t> at = PageAtLocked(pos / kPage)) {
+          std::memset(fs_->memory().Access(*at) + pos % kPage, 0, in_page);
         }
         pos += in_page;
       }
@@ -340,12 +347,8 @@ class TmpfsFile : public TmpfsInode {
     }
     for (uint64_t idx = offset / kPage; idx < mm::PageUp(end) / kPage; ++idx) {
       if (pages_.count(idx)) continue;
-      if (!fs_->ChargePages(1)) return Errno(ENOSPC);
-      ErrnoOr<uint64_t> page = fs_->memory().Allocate(kPage);
-      if (!page.ok()) {
-        fs_->UnchargePages(1);
-        return Errno(ENOSPC);
-      }
+      std::optional<uint64_t> page = NewPageLocked(idx);
+      if (!page) return Errno(ENOSPC);
       pages_.emplace(idx, *page);
     }
     if (!(mode & FALLOC_FL_KEEP_SIZE) && end > size_) size_ = end;
@@ -354,17 +357,101 @@ class TmpfsFile : public TmpfsInode {
   }
 
  private:
+  // A contiguous run of MemoryFile pages holding the file's first `pages`
+  // pages, shared with the areas that map it; freed with the last of them.
+  struct Extent {
+    Extent(mm::MemoryFile& m, uint64_t b, uint64_t n)
+        : memory(m), base(b), pages(n) {}
+    ~Extent() { memory.Free(base, pages * kPage); }
+    bool Holds(uint64_t offset) const {
+      return offset >= base && offset < base + pages * kPage;
+    }
+    mm::MemoryFile& memory;
+    const uint64_t base;
+    const uint64_t pages;
+  };
+
+  // Where page `idx` lives: its own page, or its slot in the extent (where
+  // a shared mapping may have written it without write(2)).
+  std::optional<uint64_t> PageAtLocked(uint64_t idx)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu()) {
+    auto it = pages_.find(idx);
+    if (it != pages_.end()) return it->second;
+    if (extent_ && idx < extent_->pages) return extent_->base + idx * kPage;
+    return std::nullopt;
+  }
+
+  // A page for index `idx`, charged against the size limit.
+  std::optional<uint64_t> NewPageLocked(uint64_t idx)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu()) {
+    if (!fs_->ChargePages(1)) return std::nullopt;
+    if (extent_ && idx < extent_->pages) return extent_->base + idx * kPage;
+    ErrnoOr<uint64_t> page = fs_->memory().Allocate(kPage);
+    if (!page.ok()) {
+      fs_->UnchargePages(1);
+      return std::nullopt;
+    }
+    return *page;
+  }
+
+  // Gives a page back: extent pages are zeroed (the extent is freed as a
+  // whole), others freed.
+  void ReleasePageLocked(uint64_t offset)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu()) {
+    fs_->UnchargePages(1);
+    if (extent_ && extent_->Holds(offset)) {
+      fs_->memory().Zero(offset, kPage);
+    } else {
+      fs_->memory().Free(offset, kPage);
+    }
+  }
+
   void FreeFromLocked(uint64_t first_page)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu()) {
     for (auto it = pages_.lower_bound(first_page); it != pages_.end();) {
-      fs_->memory().Free(it->second, kPage);
-      fs_->UnchargePages(1);
+      ReleasePageLocked(it->second);
       it = pages_.erase(it);
     }
+    // Slots a mapping wrote without a page of their own read as zero again.
+    if (extent_ && first_page < extent_->pages) {
+      fs_->memory().Zero(extent_->base + first_page * kPage,
+                         (extent_->pages - first_page) * kPage);
+    }
+  }
+
+  // Moves the file's pages into a new extent of at least `needed` pages
+  // (from an old one only while nothing maps it).
+  bool MakeExtentLocked(uint64_t needed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs_->mu()) {
+    // Room to grow (sqlite maps its -shm file a region at a time), at a
+    // cost of MemoryFile address space only: untouched pages take no
+    // memory.
+    uint64_t pages = std::max<uint64_t>(
+        {needed * 2, mm::PageUp(size_) / kPage, uint64_t{256}});
+    ErrnoOr<uint64_t> base = fs_->memory().Allocate(pages * kPage);
+    if (!base.ok()) return false;
+    auto extent = std::make_shared<Extent>(fs_->memory(), *base, pages);
+    if (extent_) {
+      std::memcpy(fs_->memory().Access(*base),
+                  fs_->memory().Access(extent_->base),
+                  std::min(pages, extent_->pages) * kPage);
+    }
+    for (auto& [idx, offset] : pages_) {
+      if (idx >= pages) continue;  // stays where it is
+      if (!(extent_ && extent_->Holds(offset))) {
+        std::memcpy(fs_->memory().Access(*base + idx * kPage),
+                    fs_->memory().Access(offset), kPage);
+        fs_->memory().Free(offset, kPage);
+      }
+      offset = *base + idx * kPage;
+    }
+    extent_ = std::move(extent);
+    return true;
   }
 
   uint64_t size_ = 0;
   std::map<uint64_t, uint64_t> pages_;  // page index → MemoryFile offset
+  std::shared_ptr<Extent> extent_;
   uint32_t seals_ = F_SEAL_SEAL;
 };
 
@@ -390,6 +477,10 @@ class TmpfsFileDescription : public FileDescription {
   }
   ErrnoOr<void> Allocate(int mode, uint64_t offset, uint64_t len) override {
     return file_->Allocate(mode, offset, len);
+  }
+  std::optional<vfs::SharedFilePages> MapSharedPages(uint64_t offset,
+                                                     uint64_t length) override {
+    return file_->MapShared(offset, length);
   }
   ErrnoOr<void> CheckMmap(int prot, bool shared) override {
     if (shared && (prot & PROT_WRITE) &&

@@ -54,10 +54,9 @@ uint64_t MemoryFile::AllocatedBytes() const {
   return size_ - free;
 }
 
-void MemoryFile::Free(uint64_t offset, uint64_t length) {
+void MemoryFile::Zero(uint64_t offset, uint64_t length) {
   if (length == 0) return;
-  // Give the pages back to the host first: a freed range reads as zeros
-  // when it is handed out again.
+  // Punching gives the pages back to the host; they read as zeros.
   if (fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                 static_cast<off_t>(offset), static_cast<off_t>(length)) != 0) {
     // Without punching, the pages must be zeroed by hand.
@@ -65,6 +64,12 @@ void MemoryFile::Free(uint64_t offset, uint64_t length) {
                strerror(errno));
     memset(base_ + offset, 0, length);
   }
+}
+
+void MemoryFile::Free(uint64_t offset, uint64_t length) {
+  if (length == 0) return;
+  // A freed range reads as zeros when it is handed out again.
+  Zero(offset, length);
   absl::MutexLock lock(&mu_);
   auto next = free_.lower_bound(offset);
   if (next != free_.end() && offset + length == next->first) {

@@ -45,6 +45,9 @@ class MemoryFile {
   // Returns [offset, offset+length) to the allocator and its pages to the
   // host. Any page-aligned sub-range of an allocation may be freed.
   void Free(uint64_t offset, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
+  // Zeroes a page-aligned range (and returns its memory to the host)
+  // without freeing it.
+  void Zero(uint64_t offset, uint64_t length);
   // Bytes currently allocated (for /proc/meminfo): an upper bound on what
   // the sandbox uses, since allocated pages are only backed once touched.
   uint64_t AllocatedBytes() const ABSL_LOCKS_EXCLUDED(mu_);

@@ -206,12 +206,18 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
     return Errno(ENOMEM);
   }
 
-  SENTRY_ASSIGN_OR_RETURN(uint64_t offset, memory_.Allocate(length));
+  const bool own_pages = !req.backing_offset.has_value();
+  uint64_t offset;
+  if (own_pages) {
+    SENTRY_ASSIGN_OR_RETURN(offset, memory_.Allocate(length));
+  } else {
+    offset = *req.backing_offset;
+  }
   // MAP_FIXED replaces what was there; the new stub mapping below replaces
   // the old one atomically, so only the bookkeeping is dropped first.
   for (const Vma& old : vmas_.Remove(addr, addr + length)) Release(old);
   if (absl::Status s = as_.MapFile(addr, length, offset, req.prot); !s.ok()) {
-    memory_.Free(offset, length);
+    if (own_pages) memory_.Free(offset, length);
     return HostFailure(s);
   }
   Vma vma;
@@ -222,7 +228,10 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   vma.offset = offset;
   vma.name = req.name;
   vma.grows_down = req.grows_down;
-  if (req.shared) {
+  if (!own_pages) {
+    vma.shared = true;
+    vma.shared_backing = req.backing_owner;
+  } else if (req.shared) {
     // The stored pointer must be non-null: areas test the backing for
     // truth. The deleter returns the pages.
     MemoryFile* memory = &memory_;

@@ -45,6 +45,10 @@ struct MmapRequest {
   bool below_2g = false;    // MAP_32BIT
   bool grows_down = false;  // MAP_GROWSDOWN
   std::string name;
+  // Map these existing pages (a shared file's) instead of new ones; the
+  // owner keeps them allocated while any area maps them.
+  std::optional<uint64_t> backing_offset;
+  std::shared_ptr<void> backing_owner;
 };
 
 // A range of kernel-owned MemoryFile pages to map (MapKernelPages).

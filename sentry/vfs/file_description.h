@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,14 @@ class Task;
 }
 
 namespace sentry::vfs {
+
+// Pages of a file that a MAP_SHARED mapping can map directly: the
+// MemoryFile offset of the mapped file offset, and a reference that keeps
+// the pages allocated while mapped.
+struct SharedFilePages {
+  uint64_t memory_offset = 0;
+  std::shared_ptr<void> owner;
+};
 
 class FileDescription : public std::enable_shared_from_this<FileDescription> {
  public:
@@ -84,6 +93,13 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // May the file be mapped with `prot` (MAP_SHARED if `shared`)? memfd
   // seals say no to shared writable mappings.
   virtual ErrnoOr<void> CheckMmap(int /*prot*/, bool /*shared*/) { return {}; }
+  // For MAP_SHARED: the file's own pages for [offset, offset + length)
+  // (both page aligned), if the file keeps its data in MemoryFile pages
+  // and can lay them out contiguously; otherwise the mapping is a copy.
+  virtual std::optional<SharedFilePages> MapSharedPages(uint64_t /*offset*/,
+                                                        uint64_t /*length*/) {
+    return std::nullopt;
+  }
   virtual ErrnoOr<void> Truncate(uint64_t) { return Errno(EINVAL); }
   virtual ErrnoOr<void> Allocate(int /*mode*/, uint64_t, uint64_t) {
     return Errno(EOPNOTSUPP);
