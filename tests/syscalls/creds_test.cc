@@ -258,18 +258,23 @@ TEST(GroupsTest, UnprivilegedSetgroupsFailsEpermFork) {
 TEST(FsuidTest, CreatesFilesAsTheFilesystemIdsFork) {
   SKIP_UNLESS_ROOT();
   TempPath dir = TempPath::CreateDir(0777);
-  std::string path = dir.Child("f");
-  EXPECT_THAT(ForkAndWait([&]() -> int {
+  // The child works relative to a descriptor of the directory: with a
+  // foreign filesystem uid it may not be able to search the directories
+  // above it.
+  FileDescriptor dirfd(open(dir.path().c_str(), O_PATH | O_DIRECTORY));
+  ASSERT_THAT(dirfd.get(), SyscallSucceeds());
+  int raw_dirfd = dirfd.get();
+  EXPECT_THAT(ForkAndWait([raw_dirfd]() -> int {
                 CHILD_EXPECT(setfsgid(4321) == 0);
                 CHILD_EXPECT(setfsuid(1234) == 0);
                 // -1 is never valid: the call only reports the current one.
                 CHILD_EXPECT(setfsuid(-1) == 1234);
                 CHILD_EXPECT(geteuid() == 0);
-                int fd = open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+                int fd = openat(raw_dirfd, "f", O_CREAT | O_WRONLY, 0644);
                 CHILD_EXPECT(fd >= 0);
-                close(fd);
                 struct stat st;
-                CHILD_EXPECT(stat(path.c_str(), &st) == 0);
+                CHILD_EXPECT(fstat(fd, &st) == 0);
+                close(fd);
                 CHILD_EXPECT(st.st_uid == 1234);
                 CHILD_EXPECT(st.st_gid == 4321);
                 return 0;

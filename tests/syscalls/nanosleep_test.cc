@@ -147,10 +147,12 @@ TEST(NanosleepTest, StopAndContinueDoNotEndTheSleepFork) {
   pid_t pid = fork();
   ASSERT_THAT(pid, SyscallSucceeds());
   if (pid == 0) {
-    struct timespec req = FromNs(300 * kNsPerMs);
+    // Long enough that the parent stops it mid-sleep even on a busy
+    // machine.
+    struct timespec req = FromNs(1000 * kNsPerMs);
     int64_t start = NowNs();
     if (RawNanosleep(&req, nullptr) != 0) _exit(errno == EINTR ? 3 : 1);
-    if (NowNs() - start < 300 * kNsPerMs) _exit(2);
+    if (NowNs() - start < 1000 * kNsPerMs) _exit(2);
     _exit(0);
   }
   usleep(50 * 1000);
