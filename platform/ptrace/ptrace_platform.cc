@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -254,15 +256,18 @@ class PtraceContext final : public Context {
   absl::StatusOr<uint64_t> CpuTimeNs() override {
     pid_t tid = stub_tid_.load(std::memory_order_relaxed);
     if (tid <= 0) return 0;
-    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) from the kernel: the stub
-    // thread runs exactly this guest thread.
-    clockid_t clock = static_cast<clockid_t>((~tid) << 3) | 6;
-    struct timespec ts;
-    if (clock_gettime(clock, &ts) != 0) {
-      return absl::ErrnoToStatus(errno, "stub CPU clock");
-    }
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
-           static_cast<uint64_t>(ts.tv_nsec);
+    // The stub thread runs exactly this guest thread. Its thread CPU clock
+    // is not readable from another process (Linux's lookup_task), so read
+    // the scheduler's nanosecond count from /proc/<tid>/schedstat.
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", tid);
+    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return absl::ErrnoToStatus(errno, "open schedstat");
+    char buf[128];
+    ssize_t n = read(fd.get(), buf, sizeof(buf) - 1);
+    if (n <= 0) return absl::ErrnoToStatus(errno, "read schedstat");
+    buf[n] = 0;
+    return strtoull(buf, nullptr, 10);
   }
 
  private:
