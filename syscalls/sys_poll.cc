@@ -107,12 +107,22 @@ void WriteRemaining(Task& t, UserAddr ts, std::optional<absl::Time> deadline,
 }
 
 // Swaps in a temporary signal mask for the length of a wait (ppoll,
-// pselect6, epoll_pwait).
+// pselect6, epoll_pwait). As in Linux (restore_saved_sigmask_unless), a
+// wait a signal interrupted keeps the temporary mask until that signal is
+// delivered: its handler runs under it and the frame restores the old
+// one. Otherwise a signal the temporary mask lets through would be
+// blocked again before delivery, and the restarted wait would spin (GNU
+// make's jobserver loop does exactly this with SIGCHLD).
 class ScopedSigmask {
  public:
   ScopedSigmask(Task& t) : t_(t) {}
   ~ScopedSigmask() {
-    if (saved_) t_.set_signal_mask(*saved_);
+    if (!saved_) return;
+    if (interrupted_) {
+      t_.set_saved_mask(*saved_);
+    } else {
+      t_.set_signal_mask(*saved_);
+    }
   }
   ErrnoOr<void> Set(UserAddr mask, uint64_t size) {
     if (mask.null()) return {};
@@ -123,10 +133,19 @@ class ScopedSigmask {
     t_.set_signal_mask(m);
     return {};
   }
+  // Passes the wait's result through, noting whether a signal ended it.
+  ErrnoOr<uint64_t> Finish(ErrnoOr<uint64_t> r) {
+    if (!r.ok()) {
+      int e = r.error().value();
+      interrupted_ = e == EINTR || (e >= kErestartSys && e <= kErestartNoHand);
+    }
+    return r;
+  }
 
  private:
   Task& t_;
   std::optional<uint64_t> saved_;
+  bool interrupted_ = false;
 };
 
 // The earliest time-driven change among `files` (timerfds, and timerfds
@@ -341,7 +360,7 @@ ErrnoOr<uint64_t> Ppoll(Task& t, UserAddr fds, uint64_t nfds, UserAddr tsp,
                           DeadlineFromTimespec(t, tsp));
   ScopedSigmask mask(t);
   SENTRY_RETURN_IF_ERRNO(mask.Set(sigmask, sigsetsize));
-  ErrnoOr<uint64_t> r = DoPoll(t, fds, nfds, deadline);
+  ErrnoOr<uint64_t> r = mask.Finish(DoPoll(t, fds, nfds, deadline));
   WriteRemaining(t, tsp, deadline, /*timeval=*/false);
   return r;
 }
@@ -376,7 +395,7 @@ ErrnoOr<uint64_t> Pselect6(Task& t, int nfds, UserAddr readfds,
     SENTRY_RETURN_IF_ERRNO(mask.Set(UserAddr{pair[0]}, pair[1]));
   }
   ErrnoOr<uint64_t> r =
-      DoSelect(t, nfds, readfds, writefds, exceptfds, deadline);
+      mask.Finish(DoSelect(t, nfds, readfds, writefds, exceptfds, deadline));
   WriteRemaining(t, timeout, deadline, /*timeval=*/false);
   return r;
 }
@@ -414,7 +433,8 @@ ErrnoOr<uint64_t> EpollPwait(Task& t, Fd epfd, UserAddr events, int maxevents,
                              uint64_t sigsetsize) {
   ScopedSigmask mask(t);
   SENTRY_RETURN_IF_ERRNO(mask.Set(sigmask, sigsetsize));
-  return DoEpollWait(t, epfd, events, maxevents, DeadlineFromMs(timeout));
+  return mask.Finish(
+      DoEpollWait(t, epfd, events, maxevents, DeadlineFromMs(timeout)));
 }
 
 ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
@@ -424,7 +444,7 @@ ErrnoOr<uint64_t> EpollPwait2(Task& t, Fd epfd, UserAddr events, int maxevents,
                           DeadlineFromTimespec(t, timeout));
   ScopedSigmask mask(t);
   SENTRY_RETURN_IF_ERRNO(mask.Set(sigmask, sigsetsize));
-  return DoEpollWait(t, epfd, events, maxevents, deadline);
+  return mask.Finish(DoEpollWait(t, epfd, events, maxevents, deadline));
 }
 
 }  // namespace sentry::syscalls

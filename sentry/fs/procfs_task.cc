@@ -60,14 +60,20 @@ std::string StatText(Task& t, int tid) {
       brk = v.end;
     }
   }
+  // utime and stime in clock ticks (USER_HZ, 100): the whole process's
+  // in the process's own stat, the thread's in task/<tid>/stat.
+  kernel::CpuTimes cpu =
+      tid == t.pid() ? t.group().ProcessCpuTimes() : t.ThreadCpuTimes();
+  constexpr uint64_t kNsPerTick = 10000000;
   // Fields 1-52 of proc(5); unaccounted counters are 0.
   return absl::StrFormat(
-      "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 %d 0 0 %u %u "
+      "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %u %u 0 0 20 0 %d 0 0 %u %u "
       "%u 0 0 %u 0 0 %u 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 %u %u 0 0 0 0 0\n",
-      tid, Comm(t), State(t), t.ppid(), t.pid(), t.pid(),
-      std::max(1, t.group().Count()), vsize, vsize / kPage,
-      t.rlimits()[RLIMIT_RSS].rlim_cur, start_stack, t.signal_mask(), start_brk,
-      brk);
+      tid, Comm(t), State(t), t.ppid(), t.kernel().processes().Group(t.pid()),
+      t.kernel().processes().Session(t.pid()), cpu.user_ns / kNsPerTick,
+      cpu.sys_ns / kNsPerTick, std::max(1, t.group().Count()), vsize,
+      vsize / kPage, t.rlimits()[RLIMIT_RSS].rlim_cur, start_stack,
+      t.signal_mask(), start_brk, brk);
 }
 
 std::string Hex64(uint64_t v) { return absl::StrFormat("%016x", v); }

@@ -205,6 +205,12 @@ void Task::DeliverPendingSignals() {
       deliverable = Deliverable();
     }
   }
+  // A temporary mask (ppoll, pselect6, sigsuspend) that no frame took
+  // ends with the syscall (Linux's restore_saved_sigmask at exit).
+  if (saved_mask_) {
+    signal_mask_ = *saved_mask_;
+    saved_mask_.reset();
+  }
 }
 
 bool Task::SetupFrame(int sig, const KernelSigaction& act,
