@@ -232,5 +232,87 @@ TEST(PselectTest, TimeoutElapses) {
   EXPECT_GE(Now() - start, 0.025);
 }
 
+// A signal blocked by the thread's mask but let through by the call's
+// temporary mask interrupts ppoll/pselect: its handler runs (under the
+// temporary mask), the call fails with EINTR, and afterwards the old mask
+// blocks the signal again. GNU make's jobserver waits on SIGCHLD this way.
+volatile sig_atomic_t temp_mask_handled = 0;
+void CountTempMaskSignal(int) { temp_mask_handled = temp_mask_handled + 1; }
+
+class TemporaryMaskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    struct sigaction sa = {};
+    sa.sa_handler = CountTempMaskSignal;
+    ASSERT_THAT(sigaction(SIGUSR1, &sa, &old_action_), SyscallSucceeds());
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    ASSERT_THAT(sigprocmask(SIG_BLOCK, &block, &old_mask_), SyscallSucceeds());
+    temp_mask_handled = 0;
+    // Pending, and blocked outside the call.
+    ASSERT_THAT(kill(getpid(), SIGUSR1), SyscallSucceeds());
+  }
+  void TearDown() override {
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    sigaction(SIGUSR1, &old_action_, nullptr);
+  }
+  void ExpectBlockedAgain() {
+    sigset_t now;
+    ASSERT_THAT(sigprocmask(SIG_SETMASK, nullptr, &now), SyscallSucceeds());
+    EXPECT_TRUE(sigismember(&now, SIGUSR1));
+  }
+  struct sigaction old_action_ = {};
+  sigset_t old_mask_;
+};
+
+TEST_F(TemporaryMaskTest, PpollRunsTheHandlerAndFailsEintr) {
+  Pipe p = MakePipe();
+  struct pollfd pfd = {p.r.get(), POLLIN, 0};
+  sigset_t empty;
+  sigemptyset(&empty);
+  struct timespec ts = {5, 0};
+  EXPECT_THAT(ppoll(&pfd, 1, &ts, &empty), SyscallFailsWithErrno(EINTR));
+  EXPECT_EQ(temp_mask_handled, 1);
+  ExpectBlockedAgain();
+}
+
+TEST_F(TemporaryMaskTest, PselectRunsTheHandlerAndFailsEintr) {
+  Pipe p = MakePipe();
+  fd_set rfds;
+  FD_ZERO(&rfds);
+  FD_SET(p.r.get(), &rfds);
+  sigset_t empty;
+  sigemptyset(&empty);
+  struct timespec ts = {5, 0};
+  EXPECT_THAT(pselect(p.r.get() + 1, &rfds, nullptr, nullptr, &ts, &empty),
+              SyscallFailsWithErrno(EINTR));
+  EXPECT_EQ(temp_mask_handled, 1);
+  ExpectBlockedAgain();
+}
+
+TEST_F(TemporaryMaskTest, ReadyCallLeavesTheSignalPending) {
+  // A call that finds a file ready returns it; the old mask comes back at
+  // once and the signal stays pending.
+  Pipe p = MakePipe();
+  ASSERT_THAT(write(p.w.get(), "x", 1), SyscallSucceeds());
+  struct pollfd pfd = {p.r.get(), POLLIN, 0};
+  sigset_t full;
+  sigfillset(&full);
+  struct timespec ts = {5, 0};
+  EXPECT_THAT(ppoll(&pfd, 1, &ts, &full), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(temp_mask_handled, 0);
+  sigset_t pending;
+  ASSERT_THAT(sigpending(&pending), SyscallSucceeds());
+  EXPECT_TRUE(sigismember(&pending, SIGUSR1));
+  // Drain it so it does not leak into other tests.
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, SIGUSR1);
+  struct timespec zero = {0, 0};
+  EXPECT_THAT(sigtimedwait(&one, nullptr, &zero),
+              SyscallSucceedsWithValue(SIGUSR1));
+}
+
 }  // namespace
 }  // namespace sentry::testing
