@@ -51,7 +51,10 @@ std::optional<absl::Time> Earlier(std::optional<absl::Time> a,
   return std::min(*a, *b);
 }
 
-// Blocks until ready() or the deadline (ETIMEDOUT), or EINTR.
+// Blocks until ready() or the deadline (ETIMEDOUT), or a signal. A
+// signal never restarts these calls after a handler, SA_RESTART or not
+// (signal(7)): they return -ERESTARTNOHAND, which restarts only when no
+// handler ran (a stop and continue).
 ErrnoOr<void> WaitOn(Task& t, const WaitSet& ws,
                      std::optional<absl::Time> deadline,
                      const std::function<bool()>& ready) {
@@ -71,6 +74,9 @@ ErrnoOr<void> WaitOn(Task& t, const WaitSet& ws,
       until = Earlier(until, absl::Now() + kHostSlice);
     }
     ErrnoOr<void> r = t.Wait(nullptr, 0, ready, until, host_fd, host_events);
+    if (!r.ok() && r.error() == Errno(kErestartSys)) {
+      return Errno(kErestartNoHand);
+    }
     if (r.ok() || r.error() != Errno(ETIMEDOUT)) return r;
     if (deadline && absl::Now() >= *deadline) return r;
   }
@@ -337,6 +343,8 @@ ErrnoOr<uint64_t> DoEpollWait(Task& t, Fd epfd, UserAddr events, int maxevents,
     ws.next_timed = [ep] { return ep->NextTimedChange(); };
     ErrnoOr<void> w =
         WaitOn(t, ws, deadline, [ep] { return ep->Readiness(POLLIN) != 0; });
+    // epoll_wait is never restarted: even a stop and continue is EINTR.
+    if (!w.ok() && w.error() == Errno(kErestartNoHand)) return Errno(EINTR);
     if (!w.ok() && w.error() != Errno(ETIMEDOUT)) return w.error();
     got = ep->Collect(maxevents);
     if (!w.ok()) break;

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -312,6 +313,48 @@ TEST_F(TemporaryMaskTest, ReadyCallLeavesTheSignalPending) {
   struct timespec zero = {0, 0};
   EXPECT_THAT(sigtimedwait(&one, nullptr, &zero),
               SyscallSucceedsWithValue(SIGUSR1));
+}
+
+// signal(7): poll and select fail with EINTR after a handler even when it
+// was installed with SA_RESTART.
+volatile sig_atomic_t restart_alarms = 0;
+void CountRestartAlarm(int) { restart_alarms = restart_alarms + 1; }
+
+class SaRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    struct sigaction sa = {};
+    sa.sa_handler = CountRestartAlarm;
+    sa.sa_flags = SA_RESTART;
+    ASSERT_THAT(sigaction(SIGALRM, &sa, &old_), SyscallSucceeds());
+    restart_alarms = 0;
+    struct itimerval it = {{0, 0}, {0, 50 * 1000}};
+    ASSERT_THAT(setitimer(ITIMER_REAL, &it, nullptr), SyscallSucceeds());
+  }
+  void TearDown() override {
+    struct itimerval off = {};
+    setitimer(ITIMER_REAL, &off, nullptr);
+    sigaction(SIGALRM, &old_, nullptr);
+  }
+  struct sigaction old_ = {};
+};
+
+TEST_F(SaRestartTest, PollIsNotRestarted) {
+  Pipe p = MakePipe();
+  struct pollfd pfd = {p.r.get(), POLLIN, 0};
+  EXPECT_THAT(poll(&pfd, 1, 5000), SyscallFailsWithErrno(EINTR));
+  EXPECT_EQ(restart_alarms, 1);
+}
+
+TEST_F(SaRestartTest, SelectIsNotRestarted) {
+  Pipe p = MakePipe();
+  fd_set rfds;
+  FD_ZERO(&rfds);
+  FD_SET(p.r.get(), &rfds);
+  struct timeval tv = {5, 0};
+  EXPECT_THAT(select(p.r.get() + 1, &rfds, nullptr, nullptr, &tv),
+              SyscallFailsWithErrno(EINTR));
+  EXPECT_EQ(restart_alarms, 1);
 }
 
 }  // namespace
