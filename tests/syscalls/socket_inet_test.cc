@@ -24,8 +24,7 @@ int GetIntOpt(int fd, int name) {
   return v;
 }
 
-// --- socket(2) arguments
-// ------------------------------------------------------
+// --- socket(2) arguments -----------------------------------------------------
 
 TEST(SocketArgsTest, UnknownFamilyFailsEafnosupport) {
   EXPECT_THAT(socket(1000, SOCK_STREAM, 0),
@@ -105,8 +104,7 @@ TEST(SocketArgsTest, TypeFlagsApply) {
   EXPECT_FALSE(fcntl(plain.get(), F_GETFL) & O_NONBLOCK);
 }
 
-// --- socketpair(2)
-// --------------------------------------------------------------
+// --- socketpair(2) -----------------------------------------------------------
 
 TEST(SocketpairArgsTest, InetFailsEopnotsupp) {
   // Natively AF_INET exists but has no socketpair operation.
@@ -140,8 +138,7 @@ TEST(SocketpairArgsTest, BadPointerFailsEfaultWithoutLeaking) {
   EXPECT_EQ(after.get(), lowest);
 }
 
-// --- not a socket
-// ------------------------------------------------------------------
+// --- not a socket ------------------------------------------------------------
 
 TEST(NotSocketTest, SocketCallsOnPipeFailEnotsock) {
   int p[2];
@@ -208,8 +205,7 @@ TEST(NotSocketTest, ClosedDescriptorFailsEbadf) {
               SyscallFailsWithErrno(EBADF));
 }
 
-// --- AF_INET / AF_INET6
-// ----------------------------------------------------------
+// --- AF_INET / AF_INET6 ------------------------------------------------------
 
 TEST(InetSocketTest, NativeInetSocketsExist) {
   if (!IsRunningNatively()) {

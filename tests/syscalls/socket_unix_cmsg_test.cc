@@ -161,8 +161,7 @@ ssize_t SendCreds(int sock, const struct ucred& creds,
   return sendmsg(sock, &msg, 0);
 }
 
-// --- SCM_RIGHTS
-// -----------------------------------------------------------------
+// --- SCM_RIGHTS --------------------------------------------------------------
 
 TEST(UnixCmsgTest, PassOneFd) {
   Pair s = MakePair();
@@ -429,6 +428,103 @@ TEST(UnixCmsgTest, TooManyFdsFailEinval) {
   EXPECT_THAT(SendFds(s.a.get(), fds), SyscallFailsWithErrno(EINVAL));
 }
 
+// sendmsg() of one byte with `control` as the control buffer.
+ssize_t SendControl(int sock, void* control, size_t controllen) {
+  char c = 'm';
+  struct iovec iov = {&c, 1};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = controllen;
+  return sendmsg(sock, &msg, 0);
+}
+
+TEST(UnixCmsgTest, MalformedControlMessagesFailEinval) {
+  Pair s = MakePair();
+  Pipe p = MakePipe();
+  ControlBuffer control(CMSG_SPACE(sizeof(int)));
+  auto* cmsg = static_cast<struct cmsghdr*>(control.data());
+  cmsg->cmsg_level = SOL_SOCKET;
+  int fd = p.w.get();
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+  // An SOL_SOCKET type that does not exist.
+  cmsg->cmsg_type = 99;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  EXPECT_THAT(SendControl(s.a.get(), control.data(), control.size()),
+              SyscallFailsWithErrno(EINVAL));
+  // cmsg_len beyond msg_controllen.
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = control.size() + 8;
+  EXPECT_THAT(SendControl(s.a.get(), control.data(), control.size()),
+              SyscallFailsWithErrno(EINVAL));
+  // cmsg_len shorter than the header.
+  cmsg->cmsg_len = sizeof(struct cmsghdr) - 1;
+  EXPECT_THAT(SendControl(s.a.get(), control.data(), control.size()),
+              SyscallFailsWithErrno(EINVAL));
+  // None of those sent anything.
+  char c;
+  EXPECT_THAT(recv(s.b.get(), &c, 1, MSG_DONTWAIT),
+              SyscallFailsWithErrno(EAGAIN));
+}
+
+TEST(UnixCmsgTest, EmptyRightsMessageSendsNoFds) {
+  Pair s = MakePair();
+  ControlBuffer control(CMSG_SPACE(0));
+  auto* cmsg = static_cast<struct cmsghdr*>(control.data());
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(0);
+  ASSERT_THAT(SendControl(s.a.get(), control.data(), control.size()),
+              SyscallSucceedsWithValue(1));
+  Received r = Recv(s.b.get(), kRoomy);
+  EXPECT_EQ(r.data, "m");
+  EXPECT_TRUE(r.fds.empty());
+  EXPECT_EQ(r.controllen, 0u);
+}
+
+TEST(UnixCmsgTest, PassOpathFd) {
+  // An O_PATH descriptor can be passed, and still names its file.
+  TempPath dir = TempPath::CreateDir();
+  TempPath f = TempPath::CreateFileIn(dir.path(), "via O_PATH");
+  FileDescriptor d(open(dir.path().c_str(), O_PATH | O_DIRECTORY));
+  ASSERT_THAT(d.get(), SyscallSucceeds());
+  Pair s = MakePair();
+  ASSERT_THAT(SendFds(s.a.get(), {d.get()}), SyscallSucceeds());
+  Received r = Recv(s.b.get(), kRoomy);
+  ASSERT_EQ(r.fds.size(), 1u);
+  EXPECT_TRUE(fcntl(r.fds[0].get(), F_GETFL) & O_PATH);
+  std::string name = f.path().substr(dir.path().size() + 1);
+  FileDescriptor file(openat(r.fds[0].get(), name.c_str(), O_RDONLY));
+  ASSERT_THAT(file.get(), SyscallSucceeds());
+  EXPECT_EQ(ReadAll(file.get()), "via O_PATH");
+}
+
+TEST(UnixCmsgTest, PassListeningSocket) {
+  // The received listener accepts connections to the same name.
+  static std::atomic<int> counter{0};
+  std::string name = "sentry_cmsg_listen_" + std::to_string(getpid()) + "_" +
+                     std::to_string(counter++);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path + 1, name.data(), name.size());
+  socklen_t len = offsetof(sockaddr_un, sun_path) + 1 + name.size();
+  FileDescriptor l(socket(AF_UNIX, SOCK_STREAM, 0));
+  ASSERT_THAT(bind(l.get(), reinterpret_cast<sockaddr*>(&addr), len),
+              SyscallSucceeds());
+  ASSERT_THAT(listen(l.get(), 4), SyscallSucceeds());
+  Pair s = MakePair();
+  ASSERT_THAT(SendFds(s.a.get(), {l.get()}), SyscallSucceeds());
+  l.reset();
+  Received r = Recv(s.b.get(), kRoomy);
+  ASSERT_EQ(r.fds.size(), 1u);
+  FileDescriptor c(socket(AF_UNIX, SOCK_STREAM, 0));
+  ASSERT_THAT(connect(c.get(), reinterpret_cast<sockaddr*>(&addr), len),
+              SyscallSucceeds());
+  FileDescriptor a(accept(r.fds[0].get(), nullptr, nullptr));
+  EXPECT_THAT(a.get(), SyscallSucceeds());
+}
+
 TEST(UnixCmsgTest, MsgPeekAlsoDeliversFds) {
   // Linux installs the descriptors for a MSG_PEEK too; the real receive
   // gets its own copies.
@@ -446,8 +542,7 @@ TEST(UnixCmsgTest, MsgPeekAlsoDeliversFds) {
   EXPECT_EQ(a.st_ino, b.st_ino);
 }
 
-// --- SCM_CREDENTIALS
-// -----------------------------------------------------------
+// --- SCM_CREDENTIALS ---------------------------------------------------------
 
 TEST(UnixCmsgTest, SoPasscredOption) {
   Pair s = MakePair();
@@ -544,6 +639,47 @@ TEST(UnixCmsgTest, ForkUnprivilegedCannotClaimOtherCredentials) {
     return 0;
   });
   EXPECT_THAT(status, ExitedWithCode(0));
+}
+
+TEST(UnixCmsgTest, RootMayClaimAnotherUid) {
+  // Root (CAP_SETUID) may send credentials with any mapped uid/gid; the
+  // receiver sees what was claimed, not the real ids.
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string why = WhyNobodyIsUnavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  Pair s = MakePair(SOCK_DGRAM);
+  SetPasscred(s.b.get(), 1);
+  struct ucred claim = {getpid(), kNobodyUid, kNobodyGid};
+  ASSERT_THAT(SendCreds(s.a.get(), claim), SyscallSucceeds());
+  Received r = Recv(s.b.get(), kRoomy);
+  ASSERT_TRUE(r.has_creds);
+  EXPECT_EQ(r.creds.pid, getpid());
+  EXPECT_EQ(r.creds.uid, kNobodyUid);
+  EXPECT_EQ(r.creds.gid, kNobodyGid);
+}
+
+TEST(UnixCmsgTest, ForkStreamReadDoesNotMergeDifferentSenders) {
+  // With SO_PASSCRED, a stream read stops where the sender changes, so each
+  // returned chunk has one set of credentials.
+  Pair s = MakePair();
+  SetPasscred(s.b.get(), 1);
+  ASSERT_THAT(send(s.a.get(), "p", 1, 0), SyscallSucceeds());
+  int status = ForkAndWait([&] {
+    pid_t self = getpid();
+    CHILD_EXPECT(send(s.a.get(), &self, sizeof(self), 0) == sizeof(self));
+    return 0;
+  });
+  ASSERT_THAT(status, ExitedWithCode(0));
+  Received first = Recv(s.b.get(), kRoomy);
+  EXPECT_EQ(first.data, "p");
+  ASSERT_TRUE(first.has_creds);
+  EXPECT_EQ(first.creds.pid, getpid());
+  Received second = Recv(s.b.get(), kRoomy);
+  ASSERT_EQ(second.data.size(), sizeof(pid_t));
+  pid_t child;
+  memcpy(&child, second.data.data(), sizeof(child));
+  ASSERT_TRUE(second.has_creds);
+  EXPECT_EQ(second.creds.pid, child);
 }
 
 TEST(UnixCmsgTest, RightsAndCredentialsTogether) {

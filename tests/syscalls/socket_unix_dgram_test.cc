@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,7 +111,7 @@ std::string RecvMsg(int fd, size_t size, int recv_flags, int* msg_flags,
   return n < 0 ? "" : std::string(buf.data(), std::min<size_t>(n, size));
 }
 
-// --- boundaries and truncation ----------------------------------------------
+// --- boundaries and truncation -----------------------------------------------
 
 TEST(UnixDgramTest, MessageBoundariesArePreserved) {
   Pair p = MakePair();
@@ -254,6 +255,33 @@ TEST(UnixDgramTest, LargeDatagramArrivesWhole) {
   EXPECT_EQ(flags, 0);
 }
 
+TEST(UnixDgramTest, SendmmsgRecvmmsg) {
+  Pair p = MakePair();
+  char m0[] = "a", m1[] = "bb", m2[] = "ccc";
+  struct iovec out[3] = {{m0, 1}, {m1, 2}, {m2, 3}};
+  struct mmsghdr msgs[3] = {};
+  for (int i = 0; i < 3; i++) {
+    msgs[i].msg_hdr.msg_iov = &out[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  ASSERT_THAT(sendmmsg(p.a.get(), msgs, 3, 0), SyscallSucceedsWithValue(3));
+  char bufs[4][8];
+  struct iovec in[4];
+  struct mmsghdr rmsgs[4] = {};
+  for (int i = 0; i < 4; i++) {
+    in[i] = {bufs[i], sizeof(bufs[i])};
+    rmsgs[i].msg_hdr.msg_iov = &in[i];
+    rmsgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  // Three are queued: MSG_DONTWAIT stops after them instead of blocking.
+  ASSERT_THAT(recvmmsg(p.b.get(), rmsgs, 4, MSG_DONTWAIT, nullptr),
+              SyscallSucceedsWithValue(3));
+  for (int i = 0; i < 3; i++) {
+    EXPECT_EQ(rmsgs[i].msg_len, static_cast<unsigned>(i + 1));
+    EXPECT_EQ(bufs[i][0], 'a' + i);
+  }
+}
+
 // --- addresses ---------------------------------------------------------------
 
 TEST(UnixDgramTest, SendtoBoundPath) {
@@ -319,6 +347,26 @@ TEST(UnixDgramTest, RecvfromUnboundSenderHasNoAddress) {
       getsockname(s.get(), reinterpret_cast<sockaddr*>(&name), &namelen),
       SyscallSucceeds());
   EXPECT_EQ(namelen, sizeof(sa_family_t));
+}
+
+TEST(UnixDgramTest, RecvfromTruncatesAddressButReportsItsLength) {
+  TempPath dir = SocketDir();
+  UnixAddr raddr = PathAddr(dir.Child("r")), saddr = PathAddr(dir.Child("s"));
+  FileDescriptor r = BoundSocket(raddr);
+  FileDescriptor s = BoundSocket(saddr);
+  ASSERT_THAT(sendto(s.get(), "x", 1, 0, raddr.get(), raddr.len),
+              SyscallSucceeds());
+  char from[sizeof(sockaddr_un)];
+  memset(from, '#', sizeof(from));
+  const socklen_t room = kPathOffset + 3;
+  socklen_t fromlen = room;
+  char c;
+  ASSERT_THAT(
+      recvfrom(r.get(), &c, 1, 0, reinterpret_cast<sockaddr*>(from), &fromlen),
+      SyscallSucceedsWithValue(1));
+  EXPECT_EQ(fromlen, saddr.len);
+  EXPECT_EQ(std::string(from + kPathOffset, 3), dir.Child("s").substr(0, 3));
+  EXPECT_EQ(from[room], '#');
 }
 
 TEST(UnixDgramTest, AbstractAddresses) {
@@ -404,6 +452,21 @@ TEST(UnixDgramTest, ConnectedReceiverFiltersOtherSenders) {
   EXPECT_EQ(ch, 'b');
 }
 
+TEST(UnixDgramTest, SendtoAnotherAddressWhileConnected) {
+  // connect() sets a default destination; an explicit one still wins.
+  UnixAddr r1addr = UniqueAbstractAddr(), r2addr = UniqueAbstractAddr();
+  FileDescriptor r1 = BoundSocket(r1addr);
+  FileDescriptor r2 = BoundSocket(r2addr);
+  FileDescriptor s(socket(AF_UNIX, SOCK_DGRAM, 0));
+  ASSERT_THAT(connect(s.get(), r1addr.get(), r1addr.len), SyscallSucceeds());
+  ASSERT_THAT(sendto(s.get(), "2", 1, 0, r2addr.get(), r2addr.len),
+              SyscallSucceeds());
+  char c;
+  EXPECT_THAT(recv(r2.get(), &c, 1, MSG_DONTWAIT), SyscallSucceedsWithValue(1));
+  EXPECT_THAT(recv(r1.get(), &c, 1, MSG_DONTWAIT),
+              SyscallFailsWithErrno(EAGAIN));
+}
+
 TEST(UnixDgramTest, ConnectAfUnspecDissolvesAssociation) {
   UnixAddr raddr = UniqueAbstractAddr();
   FileDescriptor r = BoundSocket(raddr);
@@ -466,8 +529,7 @@ TEST(UnixDgramTest, ListenAndAcceptFailEopnotsupp) {
               SyscallFailsWithErrno(EOPNOTSUPP));
 }
 
-// --- vanished peers
-// ------------------------------------------------------------
+// --- vanished peers ----------------------------------------------------------
 
 TEST(UnixDgramTest, SendtoMissingPathFailsEnoent) {
   TempPath dir = SocketDir();
@@ -514,8 +576,42 @@ TEST(UnixDgramTest, SocketpairPeerClosed) {
               SyscallFailsWithErrno(EAGAIN));
 }
 
-// --- shutdown
-// --------------------------------------------------------------------
+TEST(UnixDgramTest, ForkSendtoWithoutWritePermissionFailsEacces) {
+  // unix(7): sending to a socket file needs write permission on it.
+  std::string why = WhyNobodyIsUnavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  TempPath dir = SocketDir();
+  UnixAddr open_addr = PathAddr(dir.Child("open"));
+  UnixAddr closed_addr = PathAddr(dir.Child("closed"));
+  FileDescriptor open_r = BoundSocket(open_addr);
+  FileDescriptor closed_r = BoundSocket(closed_addr);
+  ASSERT_THAT(chmod(dir.Child("open").c_str(), 0777), SyscallSucceeds());
+  ASSERT_THAT(chmod(dir.Child("closed").c_str(), 0755), SyscallSucceeds());
+  constexpr int kUnreachable = 99;
+  int status = ForkAsNobodyAndWait([&] {
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHILD_EXPECT(s >= 0);
+    // Nothing can be checked if the directory is not searchable by nobody.
+    if (sendto(s, "o", 1, 0, open_addr.get(), open_addr.len) != 1) {
+      return kUnreachable;
+    }
+    CHILD_EXPECT(sendto(s, "c", 1, 0, closed_addr.get(), closed_addr.len) ==
+                     -1 &&
+                 errno == EACCES);
+    CHILD_EXPECT(connect(s, closed_addr.get(), closed_addr.len) == -1 &&
+                 errno == EACCES);
+    return 0;
+  });
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kUnreachable) {
+    GTEST_SKIP() << dir.path() << " is not searchable by nobody";
+  }
+  EXPECT_THAT(status, ExitedWithCode(0));
+  char c;
+  EXPECT_THAT(recv(closed_r.get(), &c, 1, MSG_DONTWAIT),
+              SyscallFailsWithErrno(EAGAIN));
+}
+
+// --- shutdown ----------------------------------------------------------------
 
 TEST(UnixDgramTest, ShutdownWrFailsSendsWithEpipe) {
   Pair p = MakePair();
@@ -550,8 +646,7 @@ TEST(UnixDgramTest, ShutdownRdMakesEmptyReadsReturnZero) {
   EXPECT_EQ(PollEvents(p.a.get(), POLLIN) & POLLIN, POLLIN);
 }
 
-// --- poll
-// ---------------------------------------------------------------------------
+// --- poll --------------------------------------------------------------------
 
 TEST(UnixDgramTest, PollReadiness) {
   Pair p = MakePair();
@@ -599,8 +694,7 @@ TEST(UnixDgramTest, BlockingRecvWokenBySender) {
   sender.join();
 }
 
-// --- options
-// -------------------------------------------------------------------------
+// --- options -----------------------------------------------------------------
 
 TEST(UnixDgramTest, SocketOptions) {
   FileDescriptor s(socket(AF_UNIX, SOCK_DGRAM, 0));

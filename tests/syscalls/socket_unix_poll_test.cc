@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,8 +79,7 @@ short PollEvents(int fd, short events, int timeout_ms = 0) {
 
 constexpr short kAll = POLLIN | POLLOUT | POLLRDHUP | POLLPRI;
 
-// --- poll(2)
-// --------------------------------------------------------------------
+// --- poll(2) -----------------------------------------------------------------
 
 TEST(UnixPollTest, ConnectedPairIsWritableNotReadable) {
   Pair p = MakePair();
@@ -188,8 +190,41 @@ TEST(UnixPollTest, PollWokenByWriterThread) {
   writer.join();
 }
 
-// --- epoll(7)
-// ---------------------------------------------------------------------
+TEST(UnixPollTest, SelectSeesReadableAndWritable) {
+  Pair p = MakePair();
+  ASSERT_THAT(write(p.a.get(), "s", 1), SyscallSucceeds());
+  fd_set rd, wr;
+  FD_ZERO(&rd);
+  FD_ZERO(&wr);
+  FD_SET(p.a.get(), &rd);
+  FD_SET(p.b.get(), &rd);
+  FD_SET(p.a.get(), &wr);
+  struct timeval tv = {0, 0};
+  int nfds = std::max(p.a.get(), p.b.get()) + 1;
+  ASSERT_THAT(select(nfds, &rd, &wr, nullptr, &tv),
+              SyscallSucceedsWithValue(2));
+  EXPECT_FALSE(FD_ISSET(p.a.get(), &rd));
+  EXPECT_TRUE(FD_ISSET(p.b.get(), &rd));
+  EXPECT_TRUE(FD_ISSET(p.a.get(), &wr));
+}
+
+TEST(UnixPollTest, OAsyncRaisesSigioOnData) {
+  // fcntl(2): with O_ASYNC and an owner, input on the socket raises SIGIO.
+  Pair p = MakePair();
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGIO);
+  ASSERT_THAT(sigprocmask(SIG_BLOCK, &set, &old), SyscallSucceeds());
+  ASSERT_THAT(fcntl(p.b.get(), F_SETOWN, getpid()), SyscallSucceeds());
+  ASSERT_THAT(fcntl(p.b.get(), F_SETFL, O_ASYNC), SyscallSucceeds());
+  ASSERT_THAT(write(p.a.get(), "x", 1), SyscallSucceeds());
+  struct timespec timeout = {2, 0};
+  EXPECT_THAT(sigtimedwait(&set, nullptr, &timeout),
+              SyscallSucceedsWithValue(SIGIO));
+  ASSERT_THAT(sigprocmask(SIG_SETMASK, &old, nullptr), SyscallSucceeds());
+}
+
+// --- epoll(7) ----------------------------------------------------------------
 
 class UnixEpollTest : public ::testing::Test {
  protected:
@@ -265,22 +300,27 @@ TEST_F(UnixEpollTest, EdgeTriggeredWakesOncePerWrite) {
       ASSERT_THAT(read(ack.a.get(), &k, 1), SyscallSucceedsWithValue(1));
     }
   });
+  // No ASSERTs until the join: on failure, closing ack.b lets the writer
+  // out of its read.
   std::string got;
   for (int i = 0; i < kRounds; i++) {
-    ASSERT_EQ(Wait(10000), static_cast<uint32_t>(EPOLLIN)) << "round " << i;
-    char buf[8];
-    for (;;) {
-      ssize_t n = read(data.b.get(), buf, sizeof(buf));
-      if (n < 0) {
-        ASSERT_EQ(errno, EAGAIN);
-        break;
-      }
-      got.append(buf, n);
+    uint32_t ev = Wait(10000);
+    if (ev != EPOLLIN) {
+      ADD_FAILURE() << "round " << i << ": events " << ev;
+      break;
     }
+    char buf[8];
+    ssize_t n;
+    while ((n = read(data.b.get(), buf, sizeof(buf))) > 0) got.append(buf, n);
+    EXPECT_EQ(errno, EAGAIN);
     // Drained and no new write yet: no further event.
     EXPECT_EQ(Wait(), 0u);
-    ASSERT_THAT(write(ack.b.get(), "k", 1), SyscallSucceeds());
+    if (write(ack.b.get(), "k", 1) != 1) {
+      ADD_FAILURE() << "ack: " << strerror(errno);
+      break;
+    }
   }
+  ack.b.reset();
   writer.join();
   EXPECT_EQ(got.size(), static_cast<size_t>(kRounds));
 }
@@ -301,7 +341,7 @@ TEST_F(UnixEpollTest, EdgeTriggeredWritableAfterDrain) {
   EXPECT_EQ(Wait(1000), static_cast<uint32_t>(EPOLLOUT));
 }
 
-// --- blocking calls woken by another thread ---------------------------------
+// --- blocking calls woken by another thread ----------------------------------
 
 TEST(UnixBlockingTest, RecvWokenByWriterThread) {
   Pair p = MakePair();
@@ -335,12 +375,128 @@ TEST(UnixBlockingTest, AcceptWokenByConnectFromAnotherThread) {
     EXPECT_THAT(write(c.get(), "hello", 5), SyscallSucceeds());
   });
   FileDescriptor s(accept(l.fd.get(), nullptr, nullptr));
-  ASSERT_THAT(s.get(), SyscallSucceeds());
   connector.join();
+  ASSERT_THAT(s.get(), SyscallSucceeds());
   char buf[8];
   // The connector closed its end after writing: data, then end of file.
   EXPECT_THAT(read(s.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(5));
   EXPECT_THAT(read(s.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(0));
+}
+
+// The two cases below run in a child with a short timeout: an accept() that
+// is never woken would otherwise hang the whole binary.
+
+TEST(UnixBlockingTest, ForkAcceptOnShutDownListenerFailsEinval) {
+  // Linux: after shutdown(2) of a listening socket, a blocking accept()
+  // fails EINVAL at once (it does not wait), the listener polls readable
+  // and hung up, and connections are refused.
+  int status = ForkAndWait(
+      [] {
+        Listener l = Listen();
+        CHILD_EXPECT(shutdown(l.fd.get(), SHUT_RDWR) == 0);
+        CHILD_EXPECT(accept(l.fd.get(), nullptr, nullptr) == -1 &&
+                     errno == EINVAL);
+        struct pollfd pfd = {l.fd.get(), POLLIN | POLLOUT, 0};
+        CHILD_EXPECT(poll(&pfd, 1, 0) == 1);
+        CHILD_EXPECT(pfd.revents == (POLLIN | POLLHUP));
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        CHILD_EXPECT(connect(c, l.sa(), l.len) == -1 && errno == ECONNREFUSED);
+        return 0;
+      },
+      5);
+  EXPECT_THAT(status, ExitedWithCode(0));
+}
+
+TEST(UnixBlockingTest, ForkShutdownOfListenerWakesAccept) {
+  int status = ForkAndWait(
+      [] {
+        Listener l = Listen();
+        std::atomic<int> err{0};
+        std::thread acceptor([&] {
+          int fd = accept(l.fd.get(), nullptr, nullptr);
+          err = fd < 0 ? errno : 0;
+        });
+        // Let the thread block in accept() first.
+        usleep(20 * 1000);
+        CHILD_EXPECT(shutdown(l.fd.get(), SHUT_RDWR) == 0);
+        acceptor.join();
+        CHILD_EXPECT(err == EINVAL);
+        return 0;
+      },
+      5);
+  EXPECT_THAT(status, ExitedWithCode(0));
+}
+
+std::atomic<int> g_usr1_count{0};
+void CountUsr1(int) { g_usr1_count++; }
+
+// Installs a SIGUSR1 handler with `flags` for its lifetime.
+class ScopedUsr1Handler {
+ public:
+  explicit ScopedUsr1Handler(int flags) {
+    struct sigaction sa = {};
+    sa.sa_handler = CountUsr1;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    EXPECT_THAT(sigaction(SIGUSR1, &sa, &old_), SyscallSucceeds());
+  }
+  ~ScopedUsr1Handler() { sigaction(SIGUSR1, &old_, nullptr); }
+
+ private:
+  struct sigaction old_;
+};
+
+TEST(UnixBlockingTest, SignalInterruptsBlockedAccept) {
+  // signal(7): without SA_RESTART, a handler interrupts a blocked
+  // accept() with EINTR.
+  ScopedUsr1Handler handler(0);
+  Listener l = Listen();
+  std::atomic<bool> done{false};
+  std::atomic<int> result{0}, err{0};
+  std::thread acceptor([&] {
+    int fd = accept(l.fd.get(), nullptr, nullptr);
+    err = errno;
+    result = fd;
+    if (fd >= 0) close(fd);
+    done = true;
+  });
+  // Signal until it is out: a signal that arrives before accept() blocks
+  // would just run the handler.
+  for (int i = 0; i < 500 && !done; i++) {
+    pthread_kill(acceptor.native_handle(), SIGUSR1);
+    usleep(10 * 1000);
+  }
+  // Never interrupted: a connection lets accept() return so the test can
+  // fail instead of hanging.
+  FileDescriptor unblock;
+  if (!done) unblock = Connect(l);
+  acceptor.join();
+  EXPECT_EQ(result, -1);
+  EXPECT_EQ(err, EINTR);
+}
+
+TEST(UnixBlockingTest, SaRestartRestartsBlockedRecv) {
+  // With SA_RESTART the handler runs and recv() keeps waiting.
+  ScopedUsr1Handler handler(SA_RESTART);
+  Pair p = MakePair();
+  std::atomic<ssize_t> result{0};
+  std::thread reader([&] {
+    char c;
+    result = recv(p.b.get(), &c, 1, 0);
+  });
+  const int before = g_usr1_count;
+  // Deliver a few signals; at least the later ones find recv() blocked.
+  for (int i = 0; i < 5; i++) {
+    usleep(10 * 1000);
+    pthread_kill(reader.native_handle(), SIGUSR1);
+  }
+  usleep(10 * 1000);
+  EXPECT_EQ(result, 0) << "recv returned early";
+  EXPECT_THAT(write(p.a.get(), "r", 1), SyscallSucceeds());
+  p.a.reset();  // so that the reader returns even if the write failed
+  reader.join();
+  EXPECT_EQ(result, 1);
+  EXPECT_GT(g_usr1_count, before);
 }
 
 TEST(UnixBlockingTest, SendBlocksUntilPeerReads) {
@@ -358,20 +514,24 @@ TEST(UnixBlockingTest, SendBlocksUntilPeerReads) {
   }
   std::atomic<bool> sent{false};
   std::thread sender([&] {
-    EXPECT_THAT(send(p.a.get(), "!", 1, 0), SyscallSucceedsWithValue(1));
+    EXPECT_THAT(send(p.a.get(), "!", 1, MSG_NOSIGNAL),
+                SyscallSucceedsWithValue(1));
     sent = true;
   });
   usleep(20 * 1000);
   EXPECT_FALSE(sent);
   // Read everything, including the byte from the blocked send.
   size_t got = 0;
-  bool bang = false;
-  while (!bang) {
+  while (got <= queued) {
     ssize_t n = read(p.b.get(), chunk.data(), chunk.size());
-    ASSERT_THAT(n, SyscallSucceeds());
+    if (n <= 0) {
+      ADD_FAILURE() << "read returned " << n << ": " << strerror(errno);
+      break;
+    }
     got += n;
-    bang = got > queued;
   }
+  // Should the loop have stopped early, this fails the blocked send.
+  p.b.reset();
   sender.join();
   EXPECT_TRUE(sent);
   EXPECT_EQ(got, queued + 1);

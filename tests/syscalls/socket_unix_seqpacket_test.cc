@@ -258,6 +258,23 @@ TEST(UnixSeqpacketTest, UnconnectedSendFailsEnotconn) {
               SyscallFailsWithErrno(ENOTCONN));
 }
 
+TEST(UnixSeqpacketTest, ConnectedSendtoIgnoresAddress) {
+  // Linux drops the address of a send on a connected SOCK_SEQPACKET socket
+  // (SOCK_STREAM would fail EISCONN): the message goes to the peer.
+  Pair p = MakePair();
+  UnixAddr elsewhere = UniqueAbstractAddr();
+  FileDescriptor other(socket(AF_UNIX, SOCK_DGRAM, 0));
+  ASSERT_THAT(bind(other.get(), elsewhere.get(), elsewhere.len),
+              SyscallSucceeds());
+  ASSERT_THAT(sendto(p.a.get(), "x", 1, 0, elsewhere.get(), elsewhere.len),
+              SyscallSucceedsWithValue(1));
+  char c;
+  EXPECT_THAT(recv(p.b.get(), &c, 1, MSG_DONTWAIT),
+              SyscallSucceedsWithValue(1));
+  EXPECT_THAT(recv(other.get(), &c, 1, MSG_DONTWAIT),
+              SyscallFailsWithErrno(EAGAIN));
+}
+
 TEST(UnixSeqpacketTest, EofAfterPeerClose) {
   Pair p = MakePair();
   ASSERT_THAT(send(p.a.get(), "last", 4, 0), SyscallSucceeds());

@@ -7,11 +7,13 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -173,7 +175,7 @@ std::string ReadWithTimeout(int fd, size_t want, int timeout_ms = 10000) {
   return out;
 }
 
-// --- socketpair, read/write ----------------------------------------------
+// --- socketpair, read/write --------------------------------------------------
 
 TEST(UnixStreamTest, SocketpairIsConnectedBothWays) {
   Pair p = MakePair();
@@ -248,7 +250,7 @@ TEST(UnixStreamTest, SendmsgRecvmsgWithIovecs) {
   EXPECT_EQ(rmsg.msg_flags, 0);
 }
 
-// --- bind and the socket file ---------------------------------------------
+// --- bind and the socket file ------------------------------------------------
 
 TEST(UnixStreamTest, BindCreatesSocketFile) {
   TempPath dir = SocketDir();
@@ -334,7 +336,88 @@ TEST(UnixStreamTest, BindBadAddressFailsEinval) {
   EXPECT_THAT(bind(s.get(), addr.get(), 1), SyscallFailsWithErrno(EINVAL));
 }
 
-// --- names -----------------------------------------------------------------
+TEST(UnixStreamTest, FullLengthPathWithoutNul) {
+  // unix(7): a sun_path that fills all 108 bytes without a NUL is still a
+  // valid name; getsockname then reports one more byte than a sockaddr_un
+  // holds.
+  TempPath dir = SocketDir();
+  std::string path = dir.Child("");
+  ASSERT_LT(path.size(), sizeof(sockaddr_un::sun_path));
+  path.append(sizeof(sockaddr_un::sun_path) - path.size(), 'n');
+  UnixAddr addr;
+  addr.sun.sun_family = AF_UNIX;
+  memcpy(addr.sun.sun_path, path.data(), path.size());
+  addr.len = sizeof(sockaddr_un);
+  FileDescriptor l(socket(AF_UNIX, SOCK_STREAM, 0));
+  ASSERT_THAT(bind(l.get(), addr.get(), addr.len), SyscallSucceeds());
+  struct stat st;
+  ASSERT_THAT(stat(path.c_str(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  char buf[sizeof(sockaddr_un) + 16] = {};
+  socklen_t len = sizeof(buf);
+  ASSERT_THAT(getsockname(l.get(), reinterpret_cast<sockaddr*>(buf), &len),
+              SyscallSucceeds());
+  EXPECT_EQ(len, sizeof(sockaddr_un) + 1);
+  EXPECT_EQ(std::string(buf + kPathOffset), path);
+  ASSERT_THAT(listen(l.get(), 1), SyscallSucceeds());
+  FileDescriptor c = Connect(addr);
+}
+
+TEST(UnixStreamTest, BadAddressArguments) {
+  FileDescriptor s(socket(AF_UNIX, SOCK_STREAM, 0));
+  UnixAddr addr = AbstractAddr(UniqueAbstractName());
+  // Too short to hold a name at all.
+  EXPECT_THAT(connect(s.get(), addr.get(), sizeof(sa_family_t)),
+              SyscallFailsWithErrno(EINVAL));
+  // Unreadable or unwritable memory.
+  EXPECT_THAT(bind(s.get(), reinterpret_cast<sockaddr*>(8), addr.len),
+              SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(connect(s.get(), reinterpret_cast<sockaddr*>(8), addr.len),
+              SyscallFailsWithErrno(EFAULT));
+  sockaddr_un name;
+  EXPECT_THAT(getsockname(s.get(), reinterpret_cast<sockaddr*>(&name),
+                          reinterpret_cast<socklen_t*>(8)),
+              SyscallFailsWithErrno(EFAULT));
+  // A negative length.
+  socklen_t len = -1;
+  EXPECT_THAT(getsockname(s.get(), reinterpret_cast<sockaddr*>(&name), &len),
+              SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(UnixStreamTest, ForkPermissionChecks) {
+  // unix(7): connecting to a socket file needs write permission on it, and
+  // creating one needs write permission on the directory.
+  std::string why = WhyNobodyIsUnavailable();
+  if (!why.empty()) GTEST_SKIP() << why;
+  TempPath dir = SocketDir();  // 0755
+  Listener open_l = Listen(dir, 4, "open");
+  Listener closed_l = Listen(dir, 4, "closed");
+  ASSERT_THAT(chmod(open_l.path.c_str(), 0777), SyscallSucceeds());
+  ASSERT_THAT(chmod(closed_l.path.c_str(), 0755), SyscallSucceeds());
+  constexpr int kUnreachable = 99;
+  int status = ForkAsNobodyAndWait([&] {
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHILD_EXPECT(s >= 0);
+    // The directory may not be searchable by nobody (the test tmpdir need
+    // not be): then nothing here can be checked.
+    if (connect(s, open_l.addr.get(), open_l.addr.len) != 0) {
+      return kUnreachable;
+    }
+    int t = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHILD_EXPECT(t >= 0);
+    CHILD_EXPECT(connect(t, closed_l.addr.get(), closed_l.addr.len) == -1 &&
+                 errno == EACCES);
+    UnixAddr mine = PathAddr(dir.Child("mine"));
+    CHILD_EXPECT(bind(t, mine.get(), mine.len) == -1 && errno == EACCES);
+    return 0;
+  });
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kUnreachable) {
+    GTEST_SKIP() << dir.path() << " is not searchable by nobody";
+  }
+  EXPECT_THAT(status, ExitedWithCode(0));
+}
+
+// --- names -------------------------------------------------------------------
 
 TEST(UnixStreamTest, UnboundSocketNameIsUnnamed) {
   // unix(7): an unnamed socket's address length is sizeof(sa_family_t).
@@ -438,7 +521,7 @@ TEST(UnixStreamTest, AcceptReportsBoundClientName) {
   EXPECT_EQ(std::string(PeerName(s.get()).sun.sun_path), dir.Child("cli"));
 }
 
-// --- connect, listen, accept ------------------------------------------------
+// --- connect, listen, accept -------------------------------------------------
 
 TEST(UnixStreamTest, ConnectAcceptDataFlows) {
   TempPath dir = SocketDir();
@@ -717,7 +800,19 @@ TEST(UnixStreamTest, ConnectThroughSymlink) {
   EXPECT_THAT(s.get(), SyscallSucceeds());
 }
 
-// --- abstract namespace and autobind ---------------------------------------
+TEST(UnixStreamTest, AcceptedConnectionOutlivesListener) {
+  TempPath dir = SocketDir();
+  Listener l = Listen(dir);
+  FileDescriptor c = Connect(l.addr);
+  FileDescriptor s(accept(l.fd.get(), nullptr, nullptr));
+  ASSERT_THAT(s.get(), SyscallSucceeds());
+  l.fd.reset();
+  ASSERT_THAT(write(c.get(), "still", 5), SyscallSucceeds());
+  char buf[8];
+  EXPECT_THAT(read(s.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(5));
+}
+
+// --- abstract namespace and autobind -----------------------------------------
 
 TEST(UnixStreamTest, AbstractBindCreatesNoFile) {
   TempPath dir = SocketDir();
@@ -815,6 +910,23 @@ TEST(UnixStreamTest, AutobindGivesAbstractHexName) {
   EXPECT_THAT(s.get(), SyscallSucceeds());
 }
 
+TEST(UnixStreamTest, FstatAndProcFdShowASocket) {
+  Pair p = MakePair();
+  struct stat st;
+  ASSERT_THAT(fstat(p.a.get(), &st), SyscallSucceeds());
+  EXPECT_TRUE(S_ISSOCK(st.st_mode)) << std::oct << st.st_mode;
+  // /proc/self/fd names it "socket:[<inode>]".
+  char link[64] = {};
+  std::string fdpath = "/proc/self/fd/" + std::to_string(p.a.get());
+  ASSERT_THAT(readlink(fdpath.c_str(), link, sizeof(link) - 1),
+              SyscallSucceeds());
+  EXPECT_EQ(std::string(link), "socket:[" + std::to_string(st.st_ino) + "]");
+  // The two ends are different sockets.
+  struct stat st2;
+  ASSERT_THAT(fstat(p.b.get(), &st2), SyscallSucceeds());
+  EXPECT_NE(st.st_ino, st2.st_ino);
+}
+
 // --- end of file, EPIPE, SIGPIPE ---------------------------------------------
 
 TEST(UnixStreamTest, ReadReturnsQueuedDataThenEofAfterPeerClose) {
@@ -907,8 +1019,7 @@ TEST(UnixStreamTest, ShutdownInvalidHowFailsEinval) {
   EXPECT_THAT(shutdown(p.a.get(), -1), SyscallFailsWithErrno(EINVAL));
 }
 
-// --- recv flags
-// ---------------------------------------------------------------
+// --- recv flags --------------------------------------------------------------
 
 TEST(UnixStreamTest, MsgPeekLeavesData) {
   Pair p = MakePair();
@@ -951,6 +1062,33 @@ TEST(UnixStreamTest, MsgDontwaitOnFullSendBufferFailsEagain) {
   EXPECT_GT(total, 0);
 }
 
+TEST(UnixStreamTest, ZeroLengthSendAndRecv) {
+  Pair p = MakePair();
+  EXPECT_THAT(send(p.a.get(), "", 0, 0), SyscallSucceedsWithValue(0));
+  ASSERT_THAT(send(p.a.get(), "ab", 2, 0), SyscallSucceeds());
+  // A zero-length read with data queued returns 0 and consumes nothing.
+  char buf[4];
+  EXPECT_THAT(recv(p.b.get(), buf, 0, 0), SyscallSucceedsWithValue(0));
+  EXPECT_THAT(recv(p.b.get(), buf, sizeof(buf), 0),
+              SyscallSucceedsWithValue(2));
+}
+
+TEST(UnixStreamTest, SendmsgTooManyIovecsFailsEmsgsize) {
+  // More than UIO_MAXIOV (1024) iovecs: sendmsg says EMSGSIZE (writev
+  // would say EINVAL).
+  Pair p = MakePair();
+  char c = 'i';
+  std::vector<struct iovec> iov(1025, {&c, 1});
+  struct msghdr msg = {};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  EXPECT_THAT(sendmsg(p.a.get(), &msg, 0), SyscallFailsWithErrno(EMSGSIZE));
+  EXPECT_THAT(writev(p.a.get(), iov.data(), iov.size()),
+              SyscallFailsWithErrno(EINVAL));
+  msg.msg_iovlen = 1024;
+  EXPECT_THAT(sendmsg(p.a.get(), &msg, 0), SyscallSucceedsWithValue(1024));
+}
+
 TEST(UnixStreamTest, MsgWaitallWaitsForEverything) {
   Pair p = MakePair();
   std::thread writer([&] {
@@ -976,8 +1114,7 @@ TEST(UnixStreamTest, MsgWaitallReturnsShortAtEof) {
               SyscallSucceedsWithValue(3));
 }
 
-// --- bulk transfer
-// -------------------------------------------------------------
+// --- bulk transfer -----------------------------------------------------------
 
 constexpr size_t kBulkSize = 4 << 20;
 
@@ -1027,7 +1164,50 @@ TEST(UnixStreamTest, ForkLargeTransfer) {
   EXPECT_EQ(bad, 0u);
 }
 
-// --- ioctl and socket options -----------------------------------------------
+TEST(UnixStreamTest, NonblockingLargeWriteIsPartial) {
+  // A nonblocking write larger than the free buffer space writes what fits
+  // and returns that count rather than failing.
+  int sv[2];
+  ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+              SyscallSucceeds());
+  FileDescriptor a(sv[0]), b(sv[1]);
+  std::vector<char> big(16 << 20, 'p');
+  ssize_t n = write(a.get(), big.data(), big.size());
+  ASSERT_THAT(n, SyscallSucceeds());
+  EXPECT_GT(n, 0);
+  EXPECT_LT(n, static_cast<ssize_t>(big.size()));
+  EXPECT_THAT(write(a.get(), big.data(), big.size()),
+              SyscallFailsWithErrno(EAGAIN));
+}
+
+TEST(UnixStreamTest, SendfileIntoSocket) {
+  TempPath f = TempPath::CreateFile("0123456789abcdef");
+  FileDescriptor fd(open(f.path().c_str(), O_RDONLY));
+  ASSERT_THAT(fd.get(), SyscallSucceeds());
+  Pair p = MakePair();
+  off_t off = 4;
+  ASSERT_THAT(sendfile(p.a.get(), fd.get(), &off, 8),
+              SyscallSucceedsWithValue(8));
+  EXPECT_EQ(off, 12);
+  char buf[16];
+  ASSERT_THAT(read(p.b.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(8));
+  EXPECT_EQ(std::string(buf, 8), "456789ab");
+}
+
+TEST(UnixStreamTest, SpliceFromSocketToPipe) {
+  Pair p = MakePair();
+  int pp[2];
+  ASSERT_THAT(pipe(pp), SyscallSucceeds());
+  FileDescriptor r(pp[0]), w(pp[1]);
+  ASSERT_THAT(write(p.a.get(), "spliced", 7), SyscallSucceeds());
+  ASSERT_THAT(splice(p.b.get(), nullptr, w.get(), nullptr, 7, 0),
+              SyscallSucceedsWithValue(7));
+  char buf[8];
+  ASSERT_THAT(read(r.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(7));
+  EXPECT_EQ(std::string(buf, 7), "spliced");
+}
+
+// --- ioctl and socket options ------------------------------------------------
 
 TEST(UnixStreamTest, FionreadCountsQueuedBytes) {
   Pair p = MakePair();
@@ -1109,6 +1289,60 @@ TEST(UnixStreamTest, UnknownSocketOptionFailsEnoprotoopt) {
   socklen_t len = sizeof(v);
   EXPECT_THAT(getsockopt(p.a.get(), SOL_SOCKET, 12345, &v, &len),
               SyscallFailsWithErrno(ENOPROTOOPT));
+}
+
+// Milliseconds since an arbitrary point.
+double NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+TEST(UnixStreamTest, SoRcvtimeoTimesOutEagain) {
+  Pair p = MakePair();
+  struct timeval tv = {0, 100 * 1000};
+  ASSERT_THAT(setsockopt(p.b.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+              SyscallSucceeds());
+  // Read back, rounded to the kernel's clock granularity at most.
+  struct timeval got = {};
+  socklen_t len = sizeof(got);
+  ASSERT_THAT(getsockopt(p.b.get(), SOL_SOCKET, SO_RCVTIMEO, &got, &len),
+              SyscallSucceeds());
+  EXPECT_EQ(len, sizeof(got));
+  EXPECT_EQ(got.tv_sec, 0);
+  EXPECT_GE(got.tv_usec, 100 * 1000);
+  EXPECT_LE(got.tv_usec, 120 * 1000);
+  double start = NowMs();
+  char c;
+  EXPECT_THAT(recv(p.b.get(), &c, 1, 0), SyscallFailsWithErrno(EAGAIN));
+  EXPECT_GE(NowMs() - start, 90);
+}
+
+TEST(UnixStreamTest, SoSndtimeoTimesOutEagain) {
+  Pair p = MakePair();
+  std::vector<char> chunk(65536, 't');
+  while (send(p.a.get(), chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  struct timeval tv = {0, 50 * 1000};
+  ASSERT_THAT(setsockopt(p.a.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)),
+              SyscallSucceeds());
+  double start = NowMs();
+  EXPECT_THAT(send(p.a.get(), chunk.data(), chunk.size(), 0),
+              SyscallFailsWithErrno(EAGAIN));
+  EXPECT_GE(NowMs() - start, 40);
+}
+
+TEST(UnixStreamTest, SoPeercredOfUnconnectedSocket) {
+  // No peer: Linux reports pid 0 and uid/gid -1.
+  FileDescriptor s(socket(AF_UNIX, SOCK_STREAM, 0));
+  struct ucred cred = {1, 1, 1};
+  socklen_t len = sizeof(cred);
+  ASSERT_THAT(getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len),
+              SyscallSucceeds());
+  EXPECT_EQ(cred.pid, 0);
+  EXPECT_EQ(cred.uid, static_cast<uid_t>(-1));
+  EXPECT_EQ(cred.gid, static_cast<gid_t>(-1));
 }
 
 TEST(UnixStreamTest, SoPeercredOfSocketpair) {
