@@ -296,6 +296,11 @@ ErrnoOr<std::shared_ptr<Socket>> UnixSocket::Accept(
       absl::MutexLock l(&unix_mu);
       if (type_ == SOCK_DGRAM) return Errno(EOPNOTSUPP);
       if (state_ != State::kListening) return Errno(EINVAL);
+      if (backlog_.empty() && (shutdown_ & kRcvShutdown)) {
+        // A shut-down listener accepts nothing more (Linux's
+        // skb_recv_datagram sees RCV_SHUTDOWN).
+        return Errno(nonblocking() ? EAGAIN : EINVAL);
+      }
       if (!backlog_.empty()) {
         server = std::move(backlog_.front());
         backlog_.pop_front();
@@ -313,7 +318,8 @@ ErrnoOr<std::shared_ptr<Socket>> UnixSocket::Accept(
     if (nonblocking()) return Errno(EAGAIN);
     SENTRY_RETURN_IF_ERRNO(Block(t, &queue_, kReadEvents, deadline, [this] {
       absl::MutexLock l(&unix_mu);
-      return !backlog_.empty() || state_ != State::kListening;
+      return !backlog_.empty() || state_ != State::kListening ||
+             (shutdown_ & kRcvShutdown);
     }));
   }
 }
@@ -384,7 +390,8 @@ ErrnoOr<void> UnixSocket::ConnectStream(kernel::Task& t,
       absl::MutexLock l(&unix_mu);
       if (state_ == State::kConnected) return Errno(EISCONN);
       if (state_ == State::kListening) return Errno(EINVAL);
-      if (!listener || listener->state_ != State::kListening)
+      if (!listener || listener->state_ != State::kListening ||
+          (listener->shutdown_ & kRcvShutdown))
         return Errno(ECONNREFUSED);
       if (listener->backlog_.size() > listener->backlog_limit_) {
         if (nonblocking()) return Errno(EAGAIN);
