@@ -65,12 +65,15 @@ std::string StatText(Task& t, int tid) {
   kernel::CpuTimes cpu =
       tid == t.pid() ? t.group().ProcessCpuTimes() : t.ThreadCpuTimes();
   constexpr uint64_t kNsPerTick = 10000000;
+  // A task not in the process table yet (or any more) leads its own group.
+  int pgrp = t.kernel().processes().Group(t.pid());
+  int session = t.kernel().processes().Session(t.pid());
   // Fields 1-52 of proc(5); unaccounted counters are 0.
   return absl::StrFormat(
       "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %u %u 0 0 20 0 %d 0 0 %u %u "
       "%u 0 0 %u 0 0 %u 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 %u %u 0 0 0 0 0\n",
-      tid, Comm(t), State(t), t.ppid(), t.kernel().processes().Group(t.pid()),
-      t.kernel().processes().Session(t.pid()), cpu.user_ns / kNsPerTick,
+      tid, Comm(t), State(t), t.ppid(), pgrp != 0 ? pgrp : t.pid(),
+      session != 0 ? session : t.pid(), cpu.user_ns / kNsPerTick,
       cpu.sys_ns / kNsPerTick, std::max(1, t.group().Count()), vsize,
       vsize / kPage, t.rlimits()[RLIMIT_RSS].rlim_cur, start_stack,
       t.signal_mask(), start_brk, brk);
