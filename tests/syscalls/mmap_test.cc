@@ -185,11 +185,11 @@ TEST(MmapTest, SharedAnonymousMemoryIsSharedWithAForkChild) {
   ScopedMap m = MapAnon(1, PROT_READ | PROT_WRITE, MAP_SHARED);
   ASSERT_NE(m.addr(), nullptr);
   volatile char* p = m.addr();
-  EXPECT_THAT(ForkAndWait([p] {
-                p[0] = 's';
-                return 0;
-              }),
-              ExitedWithCode(0));
+  auto child = [p] {
+    p[0] = 's';
+    return 0;
+  };
+  EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
   EXPECT_EQ(p[0], 's');
 }
 
@@ -198,12 +198,12 @@ TEST(MmapTest, PrivateAnonymousMemoryIsCopiedForAForkChild) {
   ASSERT_NE(m.addr(), nullptr);
   volatile char* p = m.addr();
   p[0] = 'p';
-  EXPECT_THAT(ForkAndWait([p] {
-                CHILD_EXPECT(p[0] == 'p');
-                p[0] = 'c';
-                return 0;
-              }),
-              ExitedWithCode(0));
+  auto child = [p] {
+    CHILD_EXPECT(p[0] == 'p');
+    p[0] = 'c';
+    return 0;
+  };
+  EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
   EXPECT_EQ(p[0], 'p');
 }
 
@@ -284,11 +284,11 @@ TEST(MmapTest, SharedFileMappingIsSharedWithAForkChild) {
               PageSize());
   ASSERT_NE(m.addr(), nullptr) << strerror(errno);
   volatile char* p = m.addr();
-  EXPECT_THAT(ForkAndWait([p] {
-                p[1] = 'Z';
-                return 0;
-              }),
-              ExitedWithCode(0));
+  auto child = [p] {
+    p[1] = 'Z';
+    return 0;
+  };
+  EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
   EXPECT_EQ(p[1], 'Z');
 }
 

@@ -300,13 +300,13 @@ TEST(MadviseTest, WipeonforkGivesAForkChildZeroes) {
               SyscallSucceeds());
   char* first = m.page(0);
   char* second = m.page(1);
-  EXPECT_THAT(ForkAndWait([first, second] {
-                CHILD_EXPECT(first[0] == 0);
-                CHILD_EXPECT(first[PageSize() - 1] == 0);
-                CHILD_EXPECT(second[0] == 'w');
-                return 0;
-              }),
-              ExitedWithCode(0));
+  auto child = [first, second] {
+    CHILD_EXPECT(first[0] == 0);
+    CHILD_EXPECT(first[PageSize() - 1] == 0);
+    CHILD_EXPECT(second[0] == 'w');
+    return 0;
+  };
+  EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
   EXPECT_EQ(first[0], 'w');
   // Only private anonymous memory can be wiped.
   Mapping shared(1, MAP_SHARED);

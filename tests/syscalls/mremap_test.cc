@@ -152,12 +152,12 @@ TEST(MremapTest, MovingASharedMappingKeepsItShared) {
   m.set(nullptr, 0);
   volatile char* c = dst.addr();
   EXPECT_EQ(c[0], 'm');
-  EXPECT_THAT(ForkAndWait([c] {
-                c[0] = 'x';
-                c[PageSize()] = 'y';
-                return 0;
-              }),
-              ExitedWithCode(0));
+  auto child = [c] {
+    c[0] = 'x';
+    c[PageSize()] = 'y';
+    return 0;
+  };
+  EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
   EXPECT_EQ(c[0], 'x');
   EXPECT_EQ(c[PageSize()], 'y');
 }
