@@ -420,14 +420,31 @@ TEST(WaitTest, SignalInterruptsAWaitEintr) {
   EXPECT_THAT(ForkAndWait(child), ExitedWithCode(0));
 }
 
+// Write end of a pipe that CountAndRelease writes to.
+int g_release_fd = -1;
+
+void CountAndRelease(int) {
+  g_signals = g_signals + 1;
+  (void)!write(g_release_fd, "r", 1);
+}
+
 TEST(WaitTest, SaRestartRestartsAWait) {
   auto child = [] {
     struct sigaction sa = {};
-    sa.sa_handler = Count;
+    sa.sa_handler = CountAndRelease;
     sa.sa_flags = SA_RESTART;
     CHILD_EXPECT(sigaction(SIGALRM, &sa, nullptr) == 0);
-    pid_t pid = ForkExiting(12, 200);
-    CHILD_EXPECT(pid > 0);
+    int release[2];
+    CHILD_EXPECT(pipe(release) == 0);
+    g_release_fd = release[1];
+    // The grandchild exits only once the handler has run, so the signal
+    // surely arrives during the wait.
+    pid_t pid = fork();
+    CHILD_EXPECT(pid >= 0);
+    if (pid == 0) {
+      char c;
+      _exit(read(release[0], &c, 1) == 1 ? 12 : 1);
+    }
     AlarmIn(50);
     int status;
     CHILD_EXPECT(waitpid(pid, &status, 0) == pid);
