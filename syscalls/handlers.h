@@ -256,6 +256,11 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
 ErrnoOr<void> Sysinfo(Task& t, UserAddr info);
 ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage);
 ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice);
+ErrnoOr<void> Mlock(Task& t, UserAddr addr, uint64_t length);
+ErrnoOr<void> Mlock2(Task& t, UserAddr addr, uint64_t length, int flags);
+ErrnoOr<void> Munlock(Task& t, UserAddr addr, uint64_t length);
+ErrnoOr<void> Mlockall(Task& t, int flags);
+ErrnoOr<void> Munlockall(Task& t);
 ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
                          uint64_t new_size, int flags, UserAddr new_addr);
 

@@ -27,6 +27,16 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
       type != MAP_SHARED_VALIDATE) {
     return Errno(EINVAL);
   }
+  if (type == MAP_SHARED_VALIDATE) {
+    // Flags mmap(2) knows; of the validated ones, MAP_SYNC needs DAX
+    // storage, which no sandbox file is.
+    constexpr int kKnown = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT |
+                           MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
+                           MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
+                           MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |
+                           MAP_FIXED_NOREPLACE | (0x3f << MAP_HUGE_SHIFT);
+    if ((flags & ~kKnown) || (flags & MAP_SYNC)) return Errno(EOPNOTSUPP);
+  }
   mm::MmapRequest req;
   FilePtr file;
   uint64_t file_size = 0;
@@ -49,6 +59,11 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
         return Errno(EPERM);
       }
       file_size = static_cast<uint64_t>(st.st_size);
+      req.file_backed = true;
+      req.file_offset = offset;
+      req.file_dev = st.st_dev;
+      req.file_ino = st.st_ino;
+      req.may_write = type == MAP_PRIVATE || file->writable();
       if (file->path().dentry) {
         req.name = vfs::PathName(file->path(), t.fs().root);
       }
@@ -99,6 +114,11 @@ ErrnoOr<void> Munmap(Task& t, UserAddr addr, uint64_t length) {
 
 ErrnoOr<void> Mprotect(Task& t, UserAddr addr, uint64_t length, int prot) {
   if (prot & ~(kProtMask | PROT_GROWSDOWN | PROT_GROWSUP)) return Errno(EINVAL);
+  // x86-64 has no upward-growing areas, and PROT_GROWSDOWN applies only to
+  // a MAP_GROWSDOWN area.
+  if (prot & PROT_GROWSUP) return Errno(EINVAL);
+  if ((prot & PROT_GROWSDOWN) && !t.mm().GrowsDown(addr.value))
+    return Errno(EINVAL);
   return t.mm().Protect(addr.value, length, prot & kProtMask);
 }
 
@@ -136,8 +156,9 @@ ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
                       new_addr.value);
 }
 
-ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
-  if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
+namespace {
+
+ErrnoOr<void> Advise(Task& t, uint64_t addr, uint64_t length, int advice) {
   switch (advice) {
     case MADV_NORMAL:
     case MADV_RANDOM:
@@ -157,14 +178,74 @@ ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
     case MADV_KEEPONFORK:
       return {};
     case MADV_DONTNEED:
-    case MADV_FREE:
-    case MADV_REMOVE:
       // Private anonymous pages read as zeros afterwards.
-      return t.mm().ZeroRange(addr.value, mm::PageUp(length));
+      return t.mm().ZeroRange(addr, length);
+    case MADV_FREE:
+      // Only for private anonymous memory (Linux: EINVAL elsewhere).
+      if (t.mm().AnySharedIn(addr, length)) return Errno(EINVAL);
+      return t.mm().ZeroRange(addr, length);
+    case MADV_REMOVE:
+      // Only for shared memory, whose pages it frees (zeroes).
+      if (!t.mm().AllSharedIn(addr, length)) return Errno(EINVAL);
+      return t.mm().ZeroRange(addr, length, /*shared_too=*/true);
     default:
       return Errno(EINVAL);
   }
 }
+
+}  // namespace
+
+ErrnoOr<void> Madvise(Task& t, UserAddr addr, uint64_t length, int advice) {
+  if (addr.value % mm::kPageSize != 0) return Errno(EINVAL);
+  if (static_cast<int64_t>(length) < 0) return Errno(EINVAL);
+  if (length == 0) return {};
+  // Advice for a range with holes is carried out and then fails ENOMEM;
+  // the advice we act on is harmless on what is mapped.
+  const bool holes = !t.mm().IsMapped(addr.value, length);
+  ErrnoOr<void> r = Advise(t, addr.value, mm::PageUp(length), advice);
+  if (!r.ok()) return r;
+  return holes ? Errno(ENOMEM) : r;
+}
+
+ErrnoOr<void> Mlock(Task& t, UserAddr addr, uint64_t length) {
+  return Mlock2(t, addr, length, 0);
+}
+
+// The sandbox's memory is never paged out behind the guest's back, so
+// locking only checks its arguments and limits (mlock(2)).
+ErrnoOr<void> Mlock2(Task& t, UserAddr addr, uint64_t length, int flags) {
+  if (flags & ~MLOCK_ONFAULT) return Errno(EINVAL);
+  uint64_t start = addr.value & ~(mm::kPageSize - 1);
+  uint64_t end = mm::PageUp(addr.value + length);
+  if (end < start) return Errno(EINVAL);
+  if (length == 0) return {};
+  if (t.creds().euid != 0 &&
+      end - start > t.rlimits()[RLIMIT_MEMLOCK].rlim_cur) {
+    return Errno(t.rlimits()[RLIMIT_MEMLOCK].rlim_cur == 0 ? EPERM : ENOMEM);
+  }
+  if (!t.mm().IsMapped(start, end - start)) return Errno(ENOMEM);
+  return {};
+}
+
+ErrnoOr<void> Munlock(Task& t, UserAddr addr, uint64_t length) {
+  uint64_t start = addr.value & ~(mm::kPageSize - 1);
+  uint64_t end = mm::PageUp(addr.value + length);
+  if (end < start) return Errno(EINVAL);
+  if (length == 0) return {};
+  if (!t.mm().IsMapped(start, end - start)) return Errno(ENOMEM);
+  return {};
+}
+
+ErrnoOr<void> Mlockall(Task& t, int flags) {
+  if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) ||
+      flags == MCL_ONFAULT)
+    return Errno(EINVAL);
+  if (t.creds().euid != 0 && t.rlimits()[RLIMIT_MEMLOCK].rlim_cur == 0)
+    return Errno(EPERM);
+  return {};
+}
+
+ErrnoOr<void> Munlockall(Task&) { return {}; }
 
 ErrnoOr<uint64_t> Brk(Task& t, UserAddr addr) { return t.mm().Brk(addr.value); }
 

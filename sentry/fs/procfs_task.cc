@@ -165,9 +165,12 @@ std::string MapsText(Task& t) {
   std::string out;
   for (const mm::Vma& v : t.mm().Areas()) {
     std::string line = absl::StrFormat(
-        "%08x-%08x %c%c%c%c %08x 00:00 0 ", v.start, v.end,
+        "%08x-%08x %c%c%c%c %08x %02x:%02x %u ", v.start, v.end,
         (v.prot & PROT_READ) ? 'r' : '-', (v.prot & PROT_WRITE) ? 'w' : '-',
-        (v.prot & PROT_EXEC) ? 'x' : '-', v.shared ? 's' : 'p', 0);
+        (v.prot & PROT_EXEC) ? 'x' : '-', v.shared ? 's' : 'p',
+        v.file_backed ? v.file_offset : 0,
+        v.file_backed ? major(v.file_dev) : 0,
+        v.file_backed ? minor(v.file_dev) : 0, v.file_backed ? v.file_ino : 0);
     if (!v.name.empty()) {
       // Linux pads the name to column 73 (seq_pad).
       if (line.size() < 73) line.append(73 - line.size(), ' ');

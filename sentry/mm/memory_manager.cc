@@ -228,6 +228,11 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   vma.offset = offset;
   vma.name = req.name;
   vma.grows_down = req.grows_down;
+  vma.file_backed = req.file_backed;
+  vma.file_offset = req.file_offset;
+  vma.file_dev = req.file_dev;
+  vma.file_ino = req.file_ino;
+  vma.may_write = req.may_write;
   if (!own_pages) {
     vma.shared = true;
     vma.shared_backing = req.backing_owner;
@@ -378,10 +383,13 @@ ErrnoOr<void> MemoryManager::Protect(uint64_t addr, uint64_t length, int prot) {
   if (prot & PROT_WRITE) {
     // How we differ from Linux: the vDSO's pages are shared by every
     // process, so they cannot be made writable (Linux would copy them).
-    bool kernel_pages = false;
-    vmas_.ForEach(addr, end,
-                  [&](const Vma& v) { kernel_pages |= v.kernel_owned; });
-    if (kernel_pages) return Errno(EACCES);
+    // A shared mapping of a file not opened for writing stays read-only
+    // (Linux's VM_MAYWRITE).
+    bool refused = false;
+    vmas_.ForEach(addr, end, [&](const Vma& v) {
+      refused |= v.kernel_owned || (v.shared && !v.may_write);
+    });
+    if (refused) return Errno(EACCES);
   }
   if (absl::Status s = as_.Protect(addr, end - addr, prot); !s.ok()) {
     return HostFailure(s);
@@ -454,15 +462,37 @@ size_t MemoryManager::WritableLength(uint64_t addr, size_t length) const {
   return Walk(addr, length, Access::kWrite, [](uint8_t*, size_t, size_t) {});
 }
 
-ErrnoOr<void> MemoryManager::ZeroRange(uint64_t addr, uint64_t length) {
+bool MemoryManager::AnySharedIn(uint64_t addr, uint64_t length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  bool any = false;
+  vmas_.ForEach(addr, addr + length, [&](const Vma& v) { any |= v.shared; });
+  return any;
+}
+
+bool MemoryManager::AllSharedIn(uint64_t addr, uint64_t length) const {
+  absl::ReaderMutexLock lock(&mu_);
+  bool all = true;
+  vmas_.ForEach(addr, addr + length,
+                [&](const Vma& v) { all &= v.shared && !v.kernel_owned; });
+  return all;
+}
+
+bool MemoryManager::GrowsDown(uint64_t addr) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const Vma* v = vmas_.Find(addr);
+  return v != nullptr && v->grows_down;
+}
+
+ErrnoOr<void> MemoryManager::ZeroRange(uint64_t addr, uint64_t length,
+                                       bool shared_too) {
   absl::ReaderMutexLock lock(&mu_);
   if (length == 0) return {};
   if (!vmas_.IsFullyMapped(addr, addr + length)) return Errno(ENOMEM);
   vmas_.ForEach(addr, addr + length, [&](const Vma& v) {
-    // Shared memory keeps its contents (Linux drops only the page-table
-    // entries, and the pages come back from the shared object); the
-    // vDSO's are read-only.
-    if (v.kernel_owned || v.shared_backing) return;
+    // Shared memory keeps its contents unless asked (Linux's DONTNEED
+    // drops only the page-table entries, and the pages come back from the
+    // shared object; REMOVE frees them); the vDSO's are read-only.
+    if (v.kernel_owned || (v.shared_backing && !shared_too)) return;
     uint64_t lo = std::max(addr, v.start), hi = std::min(addr + length, v.end);
     // Punching keeps the file's size and frees the pages: they read as 0.
     (void)fallocate(memory_.fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

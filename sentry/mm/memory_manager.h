@@ -49,6 +49,13 @@ struct MmapRequest {
   // owner keeps them allocated while any area maps them.
   std::optional<uint64_t> backing_offset;
   std::shared_ptr<void> backing_owner;
+  // For a file mapping: what /proc/[pid]/maps shows, and whether a
+  // shared mapping may be made writable.
+  bool file_backed = false;
+  uint64_t file_offset = 0;
+  uint64_t file_dev = 0;
+  uint64_t file_ino = 0;
+  bool may_write = true;
 };
 
 // A range of kernel-owned MemoryFile pages to map (MapKernelPages).
@@ -152,8 +159,15 @@ class MemoryManager {
 
   // madvise(MADV_DONTNEED): the range's pages read as zero again (their
   // MemoryFile pages are released). ENOMEM if part is unmapped.
-  ErrnoOr<void> ZeroRange(uint64_t addr, uint64_t length)
+  ErrnoOr<void> ZeroRange(uint64_t addr, uint64_t length,
+                          bool shared_too = false) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether any / every area in the range is shared (MAP_SHARED or a
+  // shared file mapping), and whether the area at `addr` is MAP_GROWSDOWN.
+  bool AnySharedIn(uint64_t addr, uint64_t length) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  bool AllSharedIn(uint64_t addr, uint64_t length) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  bool GrowsDown(uint64_t addr) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // fork(2): copies every private area's memory into fresh MemoryFile
   // ranges (only the populated parts: holes stay holes); shared areas keep

@@ -42,6 +42,7 @@ void VmaSet::SplitAt(uint64_t addr) {
   Vma upper = vma;
   upper.start = addr;
   upper.offset = vma.offset + (addr - vma.start);
+  if (upper.file_backed) upper.file_offset += addr - vma.start;
   vma.end = addr;
   vmas_.emplace(addr, std::move(upper));
 }

@@ -31,6 +31,14 @@ struct Vma {
   // shares with the child; they are freed when the last area (in any
   // process, split pieces included) referring to them goes.
   std::shared_ptr<void> shared_backing;
+  // A file mapping: the file's offset at `start`, its device and inode
+  // (for /proc/[pid]/maps), and whether the file was opened for writing
+  // (a shared mapping of a read-only file may never become writable).
+  bool file_backed = false;
+  uint64_t file_offset = 0;
+  uint64_t file_dev = 0;
+  uint64_t file_ino = 0;
+  bool may_write = true;
 
   uint64_t length() const { return end - start; }
 };
