@@ -1,5 +1,6 @@
 #include "sentry/fs/devices.h"
 
+#include <linux/random.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "sentry/fs/tmpfs.h"
+#include "sentry/kernel/task.h"
 #include "sentry/vfs/special.h"
 
 namespace sentry::fs {
@@ -53,6 +55,31 @@ class MemDevice final : public vfs::FileDescription {
     // and drop them (the Sentry's pool is the host's).
     if (kind_ == Kind::kFull) return Errno(ENOSPC);
     return src.size();
+  }
+
+  ErrnoOr<uint64_t> Ioctl(kernel::Task& t, uint32_t request,
+                          uint64_t arg) override {
+    if (kind_ != Kind::kRandom) return Errno(ENOTTY);
+    switch (request) {
+      case RNDGETENTCNT: {
+        // The host's pool is initialised and full as far as the guest can
+        // tell (Linux 5.18+ reports 256 bits once ready).
+        int bits = 256;
+        if (!t.mm().CopyOut(arg, &bits, sizeof(bits)).ok())
+          return Errno(EFAULT);
+        return uint64_t{0};
+      }
+      case RNDADDTOENTCNT:
+      case RNDADDENTROPY:
+      case RNDZAPENTCNT:
+      case RNDCLEARPOOL:
+      case RNDRESEEDCRNG:
+        // Changing the pool needs CAP_SYS_ADMIN on the host's pool, which
+        // the sandbox does not touch.
+        return Errno(EPERM);
+      default:
+        return Errno(ENOTTY);
+    }
   }
 
   ErrnoOr<uint64_t> Seek(int64_t, int) override {
