@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2016,SC2034
 # Real-program workloads, shared by tests/programs/real_programs_test.sh
 # (native vs `sentry run`: same output, same status, host unchanged) and
 # bench/programs.sh (wall time natively, under the Sentry and under runsc).

@@ -60,9 +60,7 @@ done
 # that differs is a bug.
 xfail_reason() {
   case "$1" in
-    procps_ps) echo "/proc/PID/stat reports a forked process's own pid as its pgrp and session (getpgid/getsid are right)" ;;
-    make_parallel) echo "pselect6/ppoll/epoll_pwait with a sigmask that unblocks a pending signal: not delivered, the call restarts forever (make's jobserver spins)" ;;
-    python_mp_shared) echo "MAP_SHARED file mappings are private copies: multiprocessing's /dev/shm semaphores are not shared across fork" ;;
+    make_parallel) echo "select/poll/epoll_wait (and the p- variants) interrupted by a SA_RESTART handler are restarted, not failed with EINTR: make -j's jobserver wait never sees SIGCHLD" ;;
     *) return 1 ;;
   esac
 }
