@@ -51,18 +51,29 @@ cd /
 # "timeout".
 time_ms() {
   local start end status
-  start=$(date +%s%N)
+  start=$(now_us)
   set +e
   timeout -k 5 "$timeout_s" "$@" </dev/null 2>&1 | cat >"$out/last"
   status=${PIPESTATUS[0]}
   set -e
-  end=$(date +%s%N)
+  end=$(now_us)
   echo "--- exit status $status" >>"$out/last"
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     echo timeout
   else
-    echo $(((end - start) / 1000000))
+    echo $(((end - start) / 1000))
   fi
+}
+
+# Microseconds since the epoch, without forking date(1) (whose own cost
+# would be counted).
+now_us() {
+  echo "${EPOCHREALTIME/./}"
+}
+
+# div A B: A / B to one decimal.
+div() {
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'
 }
 
 median() {
@@ -121,7 +132,7 @@ for c in "${cases[@]}"; do
     elif [ "$m" = timeout ] || [ "${med[$c/native]}" = timeout ]; then
       printf ' %10s %7s' "$m" "-"
     else
-      printf ' %9s%s %6sx' "$m" "$mark" "$(echo "scale=1; $m / ${med[$c/native]}" | bc)"
+      printf ' %9s%s %6sx' "$m" "$mark" "$(div "$m" "${med[$c/native]}")"
     fi
   done
   echo
@@ -134,7 +145,7 @@ for r in "${runners[@]}"; do
   if [ "$r" = native ]; then
     printf ' %10s' "${total[native]}"
   else
-    printf ' %10s %6sx' "${total[$r]}" "$(echo "scale=1; ${total[$r]} / ${total[native]}" | bc)"
+    printf ' %10s %6sx' "${total[$r]}" "$(div "${total[$r]}" "${total[native]}")"
   fi
 done
 echo
@@ -143,11 +154,11 @@ echo
 declare -A startup
 for ((i = 0; i < 20; i++)); do
   for r in "${runners[@]}"; do
-    start=$(date +%s%N)
+    start=${EPOCHREALTIME/./}
     # shellcheck disable=SC2086
     ${cmd[$r]} /bin/true </dev/null >/dev/null 2>&1 || true
-    end=$(date +%s%N)
-    startup[$r]+="$(((end - start) / 100000)) "
+    end=${EPOCHREALTIME/./}
+    startup[$r]+="$(((end - start) / 100)) "
   done
 done
 printf '%-24s' "start-up /bin/true ms"
@@ -156,9 +167,9 @@ for r in "${runners[@]}"; do
   m=$(echo "${startup[$r]}" | tr ' ' '\n' | grep . | median)
   [ "$r" = native ] && native_startup=$m
   if [ "$r" = native ]; then
-    printf ' %10s' "$(echo "scale=1; $m / 10" | bc)"
+    printf ' %10s' "$(div "$m" "10")"
   else
-    printf ' %10s %6sx' "$(echo "scale=1; $m / 10" | bc)" "$(echo "scale=1; $m / $native_startup" | bc)"
+    printf ' %10s %6sx' "$(div "$m" "10")" "$(div "$m" "$native_startup")"
   fi
 done
 echo
