@@ -35,6 +35,7 @@ RP_CASES=(
   coreutils_system
   grep_sed_awk
   find_exec
+  xdev_new_dirs
   tar_gzip
   make_c_project
   make_parallel
@@ -570,6 +571,22 @@ find /usr/share/zoneinfo/Europe -type f | wc -l
 find . -name '*.bak' -o -name 'nothing' | wc -l
 SH
   RP_PROG=(bash -c "$RP_TREE"$'\n'"$RP_SCRIPT" bash)
+}
+
+# Directories the guest creates, seen from the file system around them:
+# find -xdev from /tmp must descend into them, df must find their mount
+# (both compare st_dev: with the parent's, with /proc/self/mountinfo).
+rp_case_xdev_new_dirs() {
+  rp_script <<'SH'
+parent=$(dirname "$W")
+mkdir -p d/sub && echo x >d/sub/f
+[ "$(stat -c %d "$parent")" = "$(stat -c %d "$W")" ] && echo "\$W is on its parent's device"
+[ "$(stat -c %d "$W")" = "$(stat -c %d d/sub)" ] && echo "so is d/sub"
+find "$parent" -maxdepth 4 -xdev -path "$W/d*" | sed "s|^$W|W|" | sort
+df -P d/sub | awk -v p="$parent" 'NR > 1 { print ($NF == "/" || $NF == p) ? "df: on the mount of / or its parent" : "df: mounted on " $NF "?" }' | sed "s|$W|W|"
+tar --one-file-system -C "$parent" -cf - "$(basename "$W")/d" | tar -tf - | sed 's|^[^/]*/||' | sort
+SH
+  RP_PROG=(bash -c "$RP_SCRIPT" bash)
 }
 
 rp_case_tar_gzip() {
