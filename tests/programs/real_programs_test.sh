@@ -21,9 +21,9 @@
 # overlay only. After each sandboxed run:
 #  - nothing named /tmp/sentry-programs.<this run>* exists on the host
 #    (coreutils_files also writes $W.outside, next to $W);
-#  - /etc, Python's library directories, /var/tmp and the names in $HOME
-#    (the real home: where a stray git config or shell history would land) are unchanged:
-#    names, sizes, modes, mtimes. (Not /dev/shm: native runs of python's
+#  - /etc, Python's library directories, /var/tmp and the names in the
+#    user's real home (where a stray git config or shell history would
+#    land) are unchanged: names, sizes, modes, mtimes. (Not /dev/shm: native runs of python's
 #    multiprocessing and other users of the machine change it; the sandbox
 #    has its own.)
 # A host change fails the test even for a case listed as an expected
@@ -53,11 +53,11 @@ for prog in bash gcc make "$RP_PYTHON" perl git tar gzip; do
   fi
 done
 
-# Expected failures: one line per case, with the Sentry gap responsible.
-# Such a case is reported as "XFAIL: case (reason)" and does not fail the
-# test; one that passes is reported as "XPASS" and fails it, so that this
-# list stays honest. Only known-missing features belong here; anything else
-# that differs is a bug.
+# Expected failures: one line per case, naming the Sentry bug or gap
+# responsible. Such a case is reported as "XFAIL: case (reason)" and does
+# not fail the test; one that passes is reported as "XPASS" and fails it,
+# so that this list stays honest: once the Sentry is fixed, delete the
+# line. Nothing that differs for any other reason belongs here.
 xfail_reason() {
   case "$1" in
     xdev_new_dirs) echo "a directory created in the overlay reports the memory upper's st_dev (0:16), not the overlay's (254:0, as its parent and mountinfo): find -xdev skips it, df finds no mount" ;;
