@@ -23,9 +23,9 @@
 #    (coreutils_files also writes $W.outside, next to $W);
 #  - /etc, Python's library directories, /var/tmp and the names in the
 #    user's real home (where a stray git config or shell history would
-#    land) are unchanged: names, sizes, modes, mtimes. (Not /dev/shm: native runs of python's
-#    multiprocessing and other users of the machine change it; the sandbox
-#    has its own.)
+#    land) are unchanged: names, sizes, modes, mtimes. (Not /dev/shm:
+#    native runs of python's multiprocessing and other users of the
+#    machine change it; the sandbox has its own.)
 # A host change fails the test even for a case listed as an expected
 # failure.
 set -uo pipefail
