@@ -30,7 +30,14 @@ constexpr size_t kCopyChunk = 1 << 20;
 
 struct Overlay {
   absl::Mutex mu;
+  // The device every directory reports: the lower root's (0 without one).
+  dev_t dir_dev = 0;
 };
+
+// Upper-only directories report the overlay's device with their inode
+// numbers moved into a range lower inode numbers do not reach, so that a
+// new directory never matches an ancestor (find's loop check).
+constexpr ino_t kUpperDirInoBit = ino_t{1} << 62;
 
 bool IsWhiteout(Inode& i) {
   ErrnoOr<struct stat> st = i.Stat();
@@ -294,9 +301,15 @@ class OverlayInode : public Inode {
   ErrnoOr<struct stat> StatLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ov_->mu) {
     // As Linux's overlayfs without xino: an object that exists below keeps
     // the lower device and inode numbers (stable across copy-up, so tools
-    // comparing st_dev/st_ino are not confused), upper-only objects show
-    // the upper file system's.
+    // comparing st_dev/st_ino are not confused), upper-only files show the
+    // upper file system's, and upper-only directories the overlay's.
     SENTRY_ASSIGN_OR_RETURN(struct stat st, Top().Stat());
+    if (!lower_ && S_ISDIR(st.st_mode) && ov_->dir_dev != 0) {
+      // As Linux's overlayfs, every directory is on the overlay's device:
+      // find -xdev, du -x and df treat a new directory as part of /.
+      st.st_dev = ov_->dir_dev;
+      st.st_ino |= kUpperDirInoBit;
+    }
     if (lower_) {
       if (upper_) {
         if (auto low = lower_->Stat(); low.ok()) {
@@ -379,7 +392,11 @@ class OverlayInode : public Inode {
           }
         }
         auto low = lower_ino.find(e.name);
-        if (low != lower_ino.end()) e.ino = low->second;
+        if (low != lower_ino.end()) {
+          e.ino = low->second;
+        } else if (e.type == DT_DIR && ov_->dir_dev != 0) {
+          e.ino |= kUpperDirInoBit;  // as StatLocked reports it
+        }
         hidden.insert(e.name);
         out.push_back(std::move(e));
       }
@@ -524,8 +541,14 @@ class OverlayInode : public Inode {
 
 std::shared_ptr<Inode> MakeOverlayRoot(std::shared_ptr<Inode> lower,
                                        std::shared_ptr<Inode> upper) {
-  return std::make_shared<OverlayInode>(std::make_shared<Overlay>(), nullptr,
-                                        "", std::move(upper), std::move(lower));
+  auto overlay = std::make_shared<Overlay>();
+  if (lower) {
+    if (ErrnoOr<struct stat> st = lower->Stat(); st.ok()) {
+      overlay->dir_dev = st->st_dev;
+    }
+  }
+  return std::make_shared<OverlayInode>(std::move(overlay), nullptr, "",
+                                        std::move(upper), std::move(lower));
 }
 
 }  // namespace sentry::fs

@@ -60,7 +60,6 @@ done
 # line. Nothing that differs for any other reason belongs here.
 xfail_reason() {
   case "$1" in
-    xdev_new_dirs) echo "a directory created in the overlay reports the memory upper's st_dev (0:16), not the overlay's (254:0, as its parent and mountinfo): find -xdev skips it, df finds no mount" ;;
     *) return 1 ;;
   esac
 }
