@@ -17,13 +17,13 @@ constexpr uint64_t kUnreadable =
 
 SignalFd::SignalFd(kernel::Task& task, uint64_t mask, int flags)
     : vfs::FileDescription(O_RDWR | ((flags & SFD_NONBLOCK) ? O_NONBLOCK : 0)),
-      task_(task),
+      group_(task.shared_group()),
       mask_(mask & ~kUnreadable) {
   set_inode(AnonInodeOf("[signalfd]"));
-  task_.signal_queue().Add(&forwarder_, ~0u);
+  group_->signal_queue().Add(&forwarder_, ~0u);
 }
 
-SignalFd::~SignalFd() { task_.signal_queue().Remove(&forwarder_); }
+SignalFd::~SignalFd() { group_->signal_queue().Remove(&forwarder_); }
 
 void SignalFd::set_mask(uint64_t mask) {
   absl::MutexLock l(&mu_);
@@ -50,18 +50,19 @@ ErrnoOr<size_t> SignalFd::Read(kernel::Task& t, std::span<uint8_t> dst) {
     }
     if (done > 0) return done;
     if (nonblocking()) return Errno(EAGAIN);
-    SENTRY_RETURN_IF_ERRNO(t.Wait(
-        &queue_, POLLIN, [&] { return (t.pending_signals() & mask()) != 0; }));
+    // The reader's own process's queue: the file may have come from
+    // another process (fork), whose signals are not the reader's.
+    SENTRY_RETURN_IF_ERRNO(t.Wait(&t.signal_queue(), POLLIN, [&] {
+      return (t.pending_signals() & mask()) != 0;
+    }));
   }
 }
 
 uint32_t SignalFd::Readiness(uint32_t mask) {
-  // Linux looks at the pending set of whoever polls; that is the creator
-  // until processes have several tasks.
+  // Linux looks at the pending set of whoever polls.
   kernel::Task* t = kernel::CurrentTask();
-  if (t == nullptr) t = &task_;
-  return (t->pending_signals() & this->mask()) ? (mask & (POLLIN | POLLRDNORM))
-                                               : 0;
+  uint64_t pending = t != nullptr ? t->pending_signals() : group_->pending();
+  return (pending & this->mask()) ? (mask & (POLLIN | POLLRDNORM)) : 0;
 }
 
 }  // namespace sentry::fs

@@ -93,6 +93,14 @@ bool OnAltStack(const stack_t& ss, uint64_t sp) {
 
 }  // namespace
 
+bool Task::InitSpares(const siginfo_t& info) const {
+  // Only the kill-like codes name a sender in si_pid (a timer's si_timerid
+  // shares its place).
+  bool from_user = info.si_code == SI_USER || info.si_code == SI_TKILL ||
+                   info.si_code == SI_QUEUE;
+  return pid() == 1 && from_user && info.si_pid != 1;
+}
+
 int Task::NextHandledSignal() const {
   uint64_t deliverable = Deliverable();
   while (deliverable != 0) {
@@ -126,7 +134,9 @@ bool Task::InterruptedBySignal() {
       ignore = !fatal && !stop;  // ignore, continue
     }
     if (!ignore && !fatal && !stop) return true;  // a handler must run
-    if (!TakeSignal(sig)) continue;               // another thread took it
+    std::optional<siginfo_t> info = TakeSignal(sig);
+    if (!info) continue;  // another thread took it
+    if (sig != SIGKILL && InitSpares(*info)) continue;
     if (fatal) {
       Kill(sig);
       return true;
@@ -184,6 +194,7 @@ void Task::DeliverPendingSignals() {
     } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
       continue;
     } else if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      if (InitSpares(*info)) continue;
       switch (DefaultActionOf(sig)) {
         case DefaultAction::kIgnore:
         case DefaultAction::kContinue:

@@ -287,7 +287,7 @@ bool Task::QueueSignal(int sig, const siginfo_t* info) {
   return group_->QueueSignal(sig, info);
 }
 
-void Task::NotifySignalWaiters() { signal_queue_.Notify(POLLIN); }
+void Task::NotifySignalWaiters() { group_->signal_queue().Notify(POLLIN); }
 
 bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return true;
@@ -297,7 +297,7 @@ bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
   }
   SignalGenerated(sig);
   if (!pending_.Add(sig, InfoOrKernel(sig, info))) return false;
-  signal_queue_.Notify(POLLIN);
+  NotifySignalWaiters();
   Interrupt();
   return true;
 }

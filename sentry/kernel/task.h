@@ -192,6 +192,10 @@ class ThreadGroup {
   // real-time signal's queue is full.
   bool QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t pending() const { return pending_.set(); }
+  // Notified with POLLIN whenever a signal becomes pending for the process
+  // or any of its threads (Linux's sighand->signalfd_wqh): signalfd
+  // readers and sigtimedwait wait here and re-check their own set.
+  vfs::WaitQueue& signal_queue() { return signal_queue_; }
   // Removes `sig` if pending and returns its siginfo.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
   // CPU time of threads that have exited (added as each one ends).
@@ -240,6 +244,7 @@ class ThreadGroup {
   std::atomic<bool> stopped_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
+  vfs::WaitQueue signal_queue_;
   Task* exec_successor_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::optional<ExitStatus> reported_exit_ ABSL_GUARDED_BY(mu_);
   bool handed_over_ ABSL_GUARDED_BY(mu_) = false;
@@ -419,8 +424,8 @@ class Task : public vfs::Waiter {
   // 0 if none is pending (signalfd's read), with its siginfo if `info`.
   // Thread-directed signals go first. Thread safe.
   int TakePendingSignal(uint64_t mask, siginfo_t* info = nullptr);
-  // Notified with POLLIN whenever a signal becomes pending (signalfd).
-  vfs::WaitQueue& signal_queue() { return signal_queue_; }
+  // The process's signal wait queue (ThreadGroup::signal_queue).
+  vfs::WaitQueue& signal_queue() { return group_->signal_queue(); }
   // Interrupts a running or blocked task so it looks at pending work.
   void Interrupt();
   // Drops this thread's pending signals in `mask` (thread safe).
@@ -454,6 +459,12 @@ class Task : public vfs::Waiter {
   // default terminations) and says whether the wait must end because a
   // handler is due or the task is exiting.
   bool InterruptedBySignal();
+  // Init (PID 1) is not ended or stopped by the default action of a signal
+  // another process sent: Deliver in sys_signal.cc drops it unless init
+  // blocks it, and this drops one still pending with its default action
+  // once unblocked (Linux's SIGNAL_UNKILLABLE; see the note there on why
+  // init's own signals still act).
+  bool InitSpares(const siginfo_t& info) const;
   // The first deliverable signal with a guest handler, or 0.
   int NextHandledSignal() const;
   // Pushes a signal frame for `sig` and points the registers at its
@@ -481,9 +492,6 @@ class Task : public vfs::Waiter {
   std::shared_ptr<platform::AddressSpace> as_;
   std::shared_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
-  // Before fds_: signalfds in the table unregister from it when the table
-  // goes away with the task.
-  vfs::WaitQueue signal_queue_;
   std::shared_ptr<vfs::FdTable> fds_ = std::make_shared<vfs::FdTable>();
   FsContext fs_;
   std::shared_ptr<SharedFs> shared_fs_ = std::make_shared<SharedFs>();
