@@ -1,11 +1,12 @@
 // signalfd(2): reads the calling task's pending signals (its own and its
-// process's) as struct signalfd_siginfo records.
+// process's) as struct signalfd_siginfo records, each filled from the
+// queued siginfo as signalfd(2) describes, real-time signals once per
+// queued instance.
 //
-// How this differs from Linux: only ssi_signo is filled in (ssi_pid,
-// ssi_uid, ssi_code and the rest are 0). poll and epoll are woken by the
-// creating process's signals (Linux wakes from the poller's); readiness
-// itself is the poller's pending set, as on Linux, and a blocking read
-// waits for the reader's.
+// How this differs from Linux: poll and epoll are woken by the creating
+// process's signals (Linux wakes from the poller's); readiness itself is
+// the poller's pending set, as on Linux, and a blocking read waits for
+// the reader's.
 //
 // Lock order: SignalFd::mu_ is a leaf; the forwarding waiter in the
 // process's signal queue notifies queue_ from Wake (its mu before ours).
