@@ -224,6 +224,7 @@ ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
 
 // sys_signal.cc (frames and waits)
 ErrnoOr<uint64_t> RtSigreturn(Task& t);
+ErrnoOr<uint64_t> RestartSyscall(Task& t);
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
 ErrnoOr<void> RtSigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
 ErrnoOr<void> Pause(Task& t);

@@ -233,6 +233,8 @@ ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
 
 ErrnoOr<uint64_t> RtSigreturn(Task& t) { return t.SignalReturn(); }
 
+ErrnoOr<uint64_t> RestartSyscall(Task& t) { return t.RunRestart(); }
+
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t& cur = t.altstack();
   bool on = !(cur.ss_flags & SS_DISABLE) &&

@@ -118,25 +118,30 @@ ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc) {
 namespace sentry::syscalls {
 namespace {
 
-// Sleeps until `clock` reads `until`; on a signal, EINTR (relative sleeps
-// write what was left to `rem`, as Linux does; the restart-block dance is
-// not emulated, so SA_RESTART does not resume a sleep).
-ErrnoOr<void> SleepUntil(Task& t, int clock, struct timespec until,
-                         bool relative_rem, UserAddr rem) {
-  SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
-  absl::Duration left =
-      absl::DurationFromTimespec(until) - absl::DurationFromTimespec(now);
-  absl::Time deadline = absl::Now() + left;
+// Sleeps until `deadline`. Interrupted by a signal, a relative sleep
+// writes what was left to `rem` and ends with -ERESTART_RESTARTBLOCK: if
+// no handler runs (the signal was ignored, or stopped the process until
+// SIGCONT) restart_syscall sleeps on to the same deadline, unseen; after a
+// handler it fails EINTR, SA_RESTART or not (signal(7)). An absolute sleep
+// ends with -ERESTARTNOHAND: it restarts with its own arguments.
+ErrnoOr<void> SleepUntil(Task& t, absl::Time deadline, bool relative,
+                         UserAddr rem) {
   ErrnoOr<void> r = t.Wait(
       nullptr, 0, [] { return false; }, deadline);
   if (r.ok() || r.error() == Errno(ETIMEDOUT)) return {};
-  if (relative_rem && !rem.null()) {
+  if (r.error() != Errno(kErestartSys)) return r.error();  // exiting
+  if (!relative) return Errno(kErestartNoHand);
+  if (!rem.null()) {
     absl::Duration still =
         std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct timespec ts = absl::ToTimespec(still);
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(rem.value, &ts, sizeof(ts)));
   }
-  return Errno(EINTR);
+  t.set_restart([deadline, rem](Task& t) -> ErrnoOr<uint64_t> {
+    SENTRY_RETURN_IF_ERRNO(SleepUntil(t, deadline, /*relative=*/true, rem));
+    return uint64_t{0};
+  });
+  return Errno(kErestartRestartBlock);
 }
 
 ErrnoOr<struct timespec> ValidTimespec(Task& t, UserAddr addr) {
@@ -156,16 +161,11 @@ ErrnoOr<void> ClockNanosleep(Task& t, int clock, int flags, UserAddr request,
   if (clock == CLOCK_THREAD_CPUTIME_ID) return Errno(EINVAL);
   SENTRY_ASSIGN_OR_RETURN(struct timespec req, ValidTimespec(t, request));
   SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
-  struct timespec until = req;
-  if (!(flags & TIMER_ABSTIME)) {
-    until.tv_sec += now.tv_sec;
-    until.tv_nsec += now.tv_nsec;
-    if (until.tv_nsec >= 1000000000) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000;
-    }
-  }
-  return SleepUntil(t, clock, until, !(flags & TIMER_ABSTIME), remain);
+  // The sleep's end on the Sentry's clock: an absolute time follows the
+  // guest's clock as it reads now.
+  absl::Duration left = absl::DurationFromTimespec(req);
+  if (flags & TIMER_ABSTIME) left -= absl::DurationFromTimespec(now);
+  return SleepUntil(t, absl::Now() + left, !(flags & TIMER_ABSTIME), remain);
 }
 
 ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain) {

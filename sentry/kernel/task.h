@@ -411,6 +411,19 @@ class Task : public vfs::Waiter {
   ErrnoOr<uint64_t> SignalReturn();
   // sigaltstack(2)'s state.
   stack_t& altstack() { return altstack_; }
+  // What restart_syscall(2) resumes (Linux's restart_block): a syscall
+  // that returns -ERESTART_RESTARTBLOCK saves here how to go on (nanosleep:
+  // sleep on to the original deadline). If no handler runs, the guest is
+  // sent back into restart_syscall; if one does, the syscall fails EINTR.
+  using RestartFn = std::function<ErrnoOr<uint64_t>(Task&)>;
+  void set_restart(RestartFn fn) { restart_ = std::move(fn); }
+  // restart_syscall: runs and drops what was saved; EINTR if nothing was.
+  ErrnoOr<uint64_t> RunRestart() {
+    RestartFn fn = std::move(restart_);
+    restart_ = nullptr;
+    if (!fn) return Errno(EINTR);
+    return fn(*this);
+  }
   // rt_sigsuspend/pause: the mask to restore once a handler has run.
   void set_saved_mask(uint64_t mask) { saved_mask_ = mask; }
   // The signals pending for this thread or its process, bit sig-1 per
@@ -518,6 +531,7 @@ class Task : public vfs::Waiter {
   bool in_syscall_ = false;  // the last event was a syscall (for restarts)
   stack_t altstack_{nullptr, SS_DISABLE, 0};
   std::optional<uint64_t> saved_mask_;
+  RestartFn restart_;
   mutable absl::Mutex comm_mu_;
   std::string comm_ ABSL_GUARDED_BY(comm_mu_);
   int pdeath_signal_ = 0;
