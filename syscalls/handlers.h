@@ -78,6 +78,8 @@ ErrnoOr<void> ClockGettime(Task& t, int clock, UserAddr tp);
 ErrnoOr<void> ClockGetres(Task& t, int clock, UserAddr res);
 ErrnoOr<void> Gettimeofday(Task& t, UserAddr tv, UserAddr tz);
 ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc);
+ErrnoOr<void> ClockSettime(Task& t, int clock, UserAddr tp);
+ErrnoOr<void> Settimeofday(Task& t, UserAddr tv, UserAddr tz);
 
 // sys_random.cc
 ErrnoOr<uint64_t> Getrandom(Task& t, UserAddr buf, uint64_t length,
