@@ -135,15 +135,32 @@ ErrnoOr<void> Truncate(Task& t, CString path, int64_t length) {
   SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
   SENTRY_ASSIGN_OR_RETURN(vfs::Path p,
                           LookupAt(t, Fd{AT_FDCWD}, name, true, false));
-  return vfs::Truncate(t.resolver(), p, static_cast<uint64_t>(length));
+  const uint64_t limit = FileSizeLimit(t);
+  ErrnoOr<void> r =
+      vfs::Truncate(t.resolver(), p, static_cast<uint64_t>(length), limit);
+  // EFBIG for a length within the limit is the file system's maximum
+  // size, which raises no signal.
+  if (!r.ok() && r.error() == Errno(EFBIG) &&
+      static_cast<uint64_t>(length) > limit) {
+    return FileTooBig(t);
+  }
+  return r;
 }
 
 ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length) {
   if (length < 0) return Errno(EINVAL);
   SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  // An O_PATH descriptor is no open file for ftruncate (Linux's fdget
+  // skips them): EBADF, not the EINVAL of a read-only one.
+  if (file->flags() & O_PATH) return Errno(EBADF);
   if (!file->writable()) return Errno(EINVAL);
-  if (vfs::Inode* i = file->inode(); i && S_ISDIR(i->Type())) {
-    return Errno(EINVAL);
+  if (vfs::Inode* i = file->inode()) {
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, i->Stat());
+    if (!S_ISREG(st.st_mode)) return Errno(EINVAL);
+    if (static_cast<uint64_t>(length) > static_cast<uint64_t>(st.st_size) &&
+        static_cast<uint64_t>(length) > FileSizeLimit(t)) {
+      return FileTooBig(t);
+    }
   }
   SENTRY_RETURN_IF_ERRNO(file->Truncate(static_cast<uint64_t>(length)));
   vfs::NotifyPath(file->path(), IN_MODIFY);
