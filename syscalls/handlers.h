@@ -183,6 +183,9 @@ ErrnoOr<void> Utime(Task& t, CString path, UserAddr times);
 ErrnoOr<void> Truncate(Task& t, CString path, int64_t length);
 ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length);
 ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len);
+ErrnoOr<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
+                        int advice);
+ErrnoOr<void> Readahead(Task& t, Fd fd, int64_t offset, uint64_t count);
 ErrnoOr<void> Fsync(Task& t, Fd fd);
 ErrnoOr<void> Fdatasync(Task& t, Fd fd);
 ErrnoOr<void> Sync(Task& t);
