@@ -269,6 +269,7 @@ ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
 ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
                                    UserAddr mask);
 ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask);
+ErrnoOr<void> Getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid);
 ErrnoOr<void> SchedGetparam(Task& t, int pid, UserAddr param);
 ErrnoOr<uint64_t> SchedGetPriorityMax(Task& t, int policy);

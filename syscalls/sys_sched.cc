@@ -1,13 +1,15 @@
-// Scheduling as the guest sees it: sched_getaffinity/setaffinity,
+// Scheduling as the guest sees it: sched_getaffinity/setaffinity, getcpu,
 // sched_getscheduler/getparam/get_priority_max/min, getpriority and
 // setpriority, times.
 //
-// How we differ from Linux: the host schedules the stub processes; these
-// calls report and record values (SCHED_OTHER, every host CPU, the nice
-// value) without changing how guest code is scheduled.
+// How we differ from Linux: the host schedules the stub processes. Only
+// the affinity mask reaches it (the guest's threads run on the CPUs they
+// chose); policies, priorities and nice values are recorded and reported
+// without changing how guest code is scheduled.
 #include <errno.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/times.h>
 #include <unistd.h>
 
@@ -24,9 +26,15 @@ ErrnoOr<void> CheckTarget(Task& t, int pid) {
   return {};
 }
 
-int HostCpus() {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? static_cast<int>(std::min<long>(n, 1024)) : 1;
+// Linux's nr_cpu_ids: one more than the highest CPU number there may be,
+// which sizes the masks the affinity calls take and give.
+int CpuIds(Task& t) {
+  long n = sysconf(_SC_NPROCESSORS_CONF);
+  int ids = n > 0 ? static_cast<int>(std::min<long>(n, CPU_SETSIZE)) : 1;
+  for (int cpu = CPU_SETSIZE - 1; cpu >= ids; --cpu) {
+    if (CPU_ISSET(cpu, &t.kernel().host_cpus())) return cpu + 1;
+  }
+  return ids;
 }
 
 }  // namespace
@@ -46,17 +54,23 @@ ErrnoOr<void> WithThread(Task& t, int tid, Fn&& fn) {
   });
 }
 
+// The masks are the CPUs the Sentry itself may use (its affinity at boot)
+// and, within those, what the guest chose; a chosen mask is applied to the
+// host (see Task::set_affinity).
 ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
                                    UserAddr mask) {
   // The kernel's cpumask is a whole number of longs.
-  size_t bytes = ((static_cast<size_t>(HostCpus()) + 63) / 64) * 8;
+  const int ids = CpuIds(t);
+  size_t bytes = ((static_cast<size_t>(ids) + 63) / 64) * 8;
   if (size < bytes || size % sizeof(uint64_t) != 0) return Errno(EINVAL);
   std::vector<uint8_t> out(bytes, 0);
   Task::CpuMask recorded{};
   SENTRY_RETURN_IF_ERRNO(
       WithThread(t, pid, [&](Task& o) { recorded = o.affinity(); }));
-  for (int cpu = 0; cpu < HostCpus(); ++cpu) {
-    if (recorded[cpu / 64] & (uint64_t{1} << (cpu % 64))) {
+  const cpu_set_t& host = t.kernel().host_cpus();
+  for (int cpu = 0; cpu < ids; ++cpu) {
+    if ((recorded[cpu / 64] & (uint64_t{1} << (cpu % 64))) &&
+        CPU_ISSET(cpu, &host)) {
       out[cpu / 8] |= 1 << (cpu % 8);
     }
   }
@@ -65,20 +79,35 @@ ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
 }
 
 ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask) {
-  std::vector<uint8_t> in(std::min<uint32_t>(size, 128), 0);
+  std::vector<uint8_t> in(std::min<uint32_t>(size, CPU_SETSIZE / 8), 0);
   SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(mask.value, in.data(), in.size()));
-  // Only the host's CPUs count; none of them: EINVAL.
+  // Only the CPUs the Sentry may use count; none of them: EINVAL.
   Task::CpuMask usable{};
   bool any = false;
-  for (int cpu = 0; cpu < HostCpus() && cpu / 8 < static_cast<int>(in.size());
-       ++cpu) {
-    if (in[cpu / 8] & (1 << (cpu % 8))) {
+  const cpu_set_t& host = t.kernel().host_cpus();
+  for (int cpu = 0; cpu / 8 < static_cast<int>(in.size()); ++cpu) {
+    if ((in[cpu / 8] & (1 << (cpu % 8))) && CPU_ISSET(cpu, &host)) {
       usable[cpu / 64] |= uint64_t{1} << (cpu % 64);
       any = true;
     }
   }
   if (!any) return Errno(EINVAL);
   return WithThread(t, pid, [&](Task& o) { o.set_affinity(usable); });
+}
+
+// The CPU and NUMA node the calling host thread (the Sentry's for this
+// task, which runs on the task's affinity mask) is on now, as the vDSO's
+// getcpu reads them for the guest's code. The third argument (a cache) has
+// been unused since Linux 2.6.24.
+ErrnoOr<void> Getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr) {
+  unsigned c = 0, n = 0;
+  if (syscall(SYS_getcpu, &c, &n, nullptr) != 0) c = n = 0;
+  if (!cpu.null())
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(cpu.value, &c, sizeof(c)));
+  if (!node.null()) {
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(node.value, &n, sizeof(n)));
+  }
+  return {};
 }
 
 ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid) {

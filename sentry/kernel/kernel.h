@@ -6,6 +6,7 @@
 #ifndef SENTRY_KERNEL_KERNEL_H_
 #define SENTRY_KERNEL_KERNEL_H_
 
+#include <sched.h>
 #include <time.h>
 
 #include <atomic>
@@ -55,6 +56,10 @@ class Kernel {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     boot_time_ns_ = static_cast<uint64_t>(ts.tv_sec) * 1000000000 +
                     static_cast<uint64_t>(ts.tv_nsec);
+    CPU_ZERO(&host_cpus_);
+    if (sched_getaffinity(0, sizeof(host_cpus_), &host_cpus_) != 0) {
+      CPU_SET(0, &host_cpus_);
+    }
   }
 
   const KernelOptions& options() const { return options_; }
@@ -115,6 +120,10 @@ class Kernel {
     domainname_ = std::move(name);
   }
 
+  // The host CPUs the Sentry may use (its affinity when the kernel was
+  // made): the guest's affinity masks are subsets of it.
+  const cpu_set_t& host_cpus() const { return host_cpus_; }
+
   // Monotonic time at which the kernel was created (for sysinfo, uptime).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
@@ -154,6 +163,7 @@ class Kernel {
   absl::Mutex threads_mu_;
   int child_threads_ ABSL_GUARDED_BY(threads_mu_) = 0;
   uint64_t boot_time_ns_ = 0;
+  cpu_set_t host_cpus_;
   mutable absl::Mutex uts_mu_;
   std::optional<std::string> hostname_ ABSL_GUARDED_BY(uts_mu_);
   std::string domainname_ ABSL_GUARDED_BY(uts_mu_) = "(none)";

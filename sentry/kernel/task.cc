@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "sentry/base/log.h"
 
@@ -392,6 +394,7 @@ ExitStatus Task::Run() {
       ParkWhileStopped();
       continue;
     }
+    if (affinity_changed_.exchange(false)) ApplyAffinity();
     absl::StatusOr<platform::SwitchResult> event =
         context_->Switch(*as_, regs_);
     if (!event.ok()) {
@@ -417,6 +420,20 @@ ExitStatus Task::Run() {
     DeliverPendingSignals();
   }
   return exit_status();
+}
+
+void Task::ApplyAffinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CpuMask m = affinity();
+  static_assert(sizeof(m) == sizeof(set));
+  std::memcpy(&set, m.data(), sizeof(set));
+  // Best effort: the mask was checked against the Sentry's own CPUs, but
+  // a cpuset may have shrunk since.
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    SENTRY_LOG(kInfo, "cannot apply the guest's CPU mask: %s", strerror(errno));
+  }
+  context_->SetCpuAffinity(set);
 }
 
 int Task::ppid() const {

@@ -281,7 +281,10 @@ class Task : public vfs::Waiter {
   // sharing (unshare(CLONE_FS)).
   void ShareFs(std::shared_ptr<SharedFs> fs);
   // sched_setaffinity's mask, bit per CPU (1024 CPUs, all set at first).
-  // Thread safe: another thread of the sandbox may set it.
+  // Thread safe: another thread of the sandbox may set it. The task's run
+  // loop applies a new mask to its host thread (the Sentry's work for it)
+  // and to the platform context (its guest code) before it next runs, so
+  // getcpu and the vDSO report a CPU in the mask.
   using CpuMask = std::array<uint64_t, 16>;
   CpuMask affinity() const {
     CpuMask m;
@@ -290,6 +293,7 @@ class Task : public vfs::Waiter {
   }
   void set_affinity(const CpuMask& m) {
     for (size_t i = 0; i < m.size(); ++i) affinity_[i].store(m[i]);
+    affinity_changed_.store(true);
   }
   // Who asks, and where paths start, for VFS calls made for this task.
   vfs::Resolver resolver();
@@ -498,6 +502,8 @@ class Task : public vfs::Waiter {
   std::optional<siginfo_t> TakeSignal(int sig);
   // Unblocked pending signals (thread-directed or the process's).
   uint64_t Deliverable() const;
+  // Moves this task's host thread and guest code onto its affinity mask.
+  void ApplyAffinity();
 
   Kernel& kernel_;
   std::shared_ptr<ThreadGroup> group_;
@@ -510,6 +516,7 @@ class Task : public vfs::Waiter {
   std::shared_ptr<SharedFs> shared_fs_ = std::make_shared<SharedFs>();
   uint64_t fs_version_ = 0;
   std::array<std::atomic<uint64_t>, 16> affinity_;  // set in the constructor
+  std::atomic<bool> affinity_changed_{false};
   vfs::Path executable_;
   std::vector<uint8_t> scratch_;
   std::vector<std::string> argv_, envp_;
