@@ -272,6 +272,12 @@ ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask);
 ErrnoOr<void> Getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid);
 ErrnoOr<void> SchedGetparam(Task& t, int pid, UserAddr param);
+ErrnoOr<void> SchedSetscheduler(Task& t, int pid, int policy, UserAddr param);
+ErrnoOr<void> SchedSetparam(Task& t, int pid, UserAddr param);
+ErrnoOr<void> SchedRrGetInterval(Task& t, int pid, UserAddr interval);
+ErrnoOr<void> SchedGetattr(Task& t, int pid, UserAddr attr, uint32_t size,
+                           uint32_t flags);
+ErrnoOr<void> SchedSetattr(Task& t, int pid, UserAddr attr, uint32_t flags);
 ErrnoOr<uint64_t> SchedGetPriorityMax(Task& t, int policy);
 ErrnoOr<uint64_t> SchedGetPriorityMin(Task& t, int policy);
 ErrnoOr<uint64_t> Getpriority(Task& t, int which, int who);

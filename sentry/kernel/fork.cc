@@ -246,7 +246,6 @@ ErrnoOr<int> CloneThread(Task& parent, const CloneRequest& req) {
     parent.PublishFs();
     task->ShareFs(parent.shared_fs());
   }
-  task->nice() = parent.nice();
   task->set_exit_signal(0);
   if (flags & CLONE_PARENT_SETTID) {
     (void)parent.mm().CopyOut(req.parent_tid, &tid, sizeof(tid));

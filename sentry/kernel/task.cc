@@ -455,6 +455,17 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.envp = envp_;
   s.affinity = affinity();
   s.comm = comm();
+  s.sched = sched();
+  if (s.sched.reset_on_fork) {
+    // SCHED_RESET_ON_FORK (sched(7)): the child starts with a normal
+    // policy, a nice value of at least 0, and without the flag.
+    if (s.sched.policy == SCHED_FIFO || s.sched.policy == SCHED_RR) {
+      s.sched.policy = SCHED_OTHER;
+      s.sched.priority = 0;
+    }
+    s.sched.nice = std::max(s.sched.nice, 0);
+    s.sched.reset_on_fork = false;
+  }
   return s;
 }
 
@@ -471,6 +482,7 @@ void Task::AdoptState(InheritedState s, bool thread) {
   envp_ = std::move(s.envp);
   set_affinity(s.affinity);
   set_comm(s.comm);
+  set_sched(s.sched);
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,

@@ -18,6 +18,7 @@
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -92,6 +93,15 @@ struct ExitStatus {
   uint64_t fault_pc = 0;
 };
 
+// sched_setscheduler(2)/sched_setattr(2)'s state of a thread. The host
+// schedules the stubs: these are kept for the guest to read back.
+struct SchedParams {
+  int policy = SCHED_OTHER;
+  int priority = 0;  // 1-99 for SCHED_FIFO and SCHED_RR, else 0
+  int nice = 0;      // -20-19, for the other policies
+  bool reset_on_fork = false;
+};
+
 // What a child inherits at fork, captured on the parent's thread (the
 // child's thread starts later and must not read the running parent).
 struct InheritedState {
@@ -106,6 +116,7 @@ struct InheritedState {
   std::vector<std::string> argv, envp;
   std::array<uint64_t, 16> affinity{};
   std::string comm;
+  SchedParams sched;
 };
 
 class Task;
@@ -323,9 +334,17 @@ class Task : public vfs::Waiter {
   bool& no_new_privs() { return no_new_privs_; }
   int& dumpable() { return dumpable_; }
   bool& child_subreaper() { return child_subreaper_; }
-  // getpriority/setpriority's nice value (scheduling is the host's; the
-  // value is kept for the guest to read back).
-  int& nice() { return nice_; }
+  // Scheduling policy, real-time priority and nice value (getpriority,
+  // sched_getattr...). Thread safe: another task may set them by TID.
+  SchedParams sched() const ABSL_LOCKS_EXCLUDED(sched_mu_) {
+    absl::MutexLock l(&sched_mu_);
+    return sched_;
+  }
+  void set_sched(const SchedParams& p) ABSL_LOCKS_EXCLUDED(sched_mu_) {
+    absl::MutexLock l(&sched_mu_);
+    sched_ = p;
+  }
+  int nice() const { return sched().nice; }
   std::vector<std::string>& envp() { return envp_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
@@ -545,7 +564,8 @@ class Task : public vfs::Waiter {
   bool no_new_privs_ = false;
   int dumpable_ = 1;
   bool child_subreaper_ = false;
-  int nice_ = 0;
+  mutable absl::Mutex sched_mu_;
+  SchedParams sched_ ABSL_GUARDED_BY(sched_mu_);
   int exit_signal_ = SIGCHLD;
   std::shared_ptr<VforkState> vfork_;
 };
