@@ -10,6 +10,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "absl/time/time.h"
 #include "syscalls/handlers.h"
 
 namespace sentry::syscalls {
@@ -253,13 +254,12 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
 
 ErrnoOr<void> Sysinfo(Task& t, UserAddr info) {
   struct sysinfo si {};
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000 +
-                    static_cast<uint64_t>(now.tv_nsec);
-  // Seconds since the sandbox started, rounded up as Linux rounds.
-  uint64_t up_ns = now_ns - t.kernel().boot_time_ns();
-  si.uptime = static_cast<long>((up_ns + 999999999) / 1000000000);
+  // Uptime is CLOCK_BOOTTIME, which the sandbox reads from the host as it
+  // reads the other clocks (so it is the host's uptime, not the
+  // sandbox's), in seconds rounded up as Linux rounds.
+  struct timespec boot;
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  si.uptime = static_cast<long>(boot.tv_sec + (boot.tv_nsec != 0 ? 1 : 0));
   // Memory as the sandbox sees it: the host's RAM bounds it, and what the
   // sandbox has allocated is what is used.
   long pages = sysconf(_SC_PHYS_PAGES);
@@ -267,7 +267,9 @@ ErrnoOr<void> Sysinfo(Task& t, UserAddr info) {
   si.totalram = static_cast<unsigned long>(pages) * page;
   uint64_t used = t.kernel().memory().AllocatedBytes();
   si.freeram = si.totalram > used ? si.totalram - used : 0;
-  si.procs = static_cast<unsigned short>(t.kernel().processes().LiveCount());
+  // Linux counts threads here, not processes.
+  si.procs =
+      static_cast<unsigned short>(std::min(t.kernel().TaskCount(), 0xffff));
   si.mem_unit = 1;
   return t.mm().CopyOut(info.value, &si, sizeof(si));
 }
@@ -277,7 +279,12 @@ ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage) {
     return Errno(EINVAL);
   }
   struct rusage ru {};
-  if (who != RUSAGE_CHILDREN) {
+  if (who == RUSAGE_CHILDREN) {
+    // The children and further descendants that were waited for.
+    kernel::CpuTimes c = t.group().ChildrenCpuTimes();
+    ru.ru_utime = absl::ToTimeval(absl::Nanoseconds(c.user_ns));
+    ru.ru_stime = absl::ToTimeval(absl::Nanoseconds(c.sys_ns));
+  } else {
     // Every mapped page counts as resident (as /proc's VmRSS says).
     uint64_t mapped = 0;
     for (const mm::Vma& v : t.mm().Areas()) mapped += v.length();

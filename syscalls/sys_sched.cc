@@ -452,6 +452,9 @@ ErrnoOr<uint64_t> Times(Task& t, UserAddr buf) {
     kernel::CpuTimes c = t.group().ProcessCpuTimes();
     out.tms_utime = static_cast<clock_t>(c.user_ns / (1000000000 / hz));
     out.tms_stime = static_cast<clock_t>(c.sys_ns / (1000000000 / hz));
+    kernel::CpuTimes children = t.group().ChildrenCpuTimes();
+    out.tms_cutime = static_cast<clock_t>(children.user_ns / (1000000000 / hz));
+    out.tms_cstime = static_cast<clock_t>(children.sys_ns / (1000000000 / hz));
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(buf.value, &out, sizeof(out)));
   }
   // Clock ticks since an arbitrary point: the sandbox's start.

@@ -124,7 +124,8 @@ class Kernel {
   // made): the guest's affinity masks are subsets of it.
   const cpu_set_t& host_cpus() const { return host_cpus_; }
 
-  // Monotonic time at which the kernel was created (for sysinfo, uptime).
+  // Monotonic time at which the kernel was created (times(2) counts from
+  // it).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
   // The task registry (for /proc and, later, kill/wait): every live Task
@@ -134,6 +135,11 @@ class Kernel {
   // The TIDs of the live tasks, ascending (a snapshot: a task may be gone
   // by the time the caller looks it up).
   std::vector<int> Tasks() const ABSL_LOCKS_EXCLUDED(tasks_mu_);
+  // How many tasks (threads) are alive: sysinfo's procs.
+  int TaskCount() const ABSL_LOCKS_EXCLUDED(tasks_mu_) {
+    absl::MutexLock l(&tasks_mu_);
+    return static_cast<int>(tasks_.size());
+  }
   // Runs `fn` on the task with thread ID `tid` while the registry lock
   // keeps it from going away; ESRCH if there is none. `fn` must not block
   // and must not call back into the registry.

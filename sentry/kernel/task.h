@@ -216,6 +216,16 @@ class ThreadGroup {
   }
   // The process's CPU time: every live thread's and the exited ones'.
   CpuTimes ProcessCpuTimes() ABSL_LOCKS_EXCLUDED(mu_);
+  // The CPU time of the children this process waited for, and of the
+  // descendants they waited for (RUSAGE_CHILDREN, times' tms_cutime and
+  // tms_cstime): wait adds each reaped child's.
+  void AddChildrenCpu(const CpuTimes& t) {
+    children_user_ns_.fetch_add(t.user_ns);
+    children_sys_ns_.fetch_add(t.sys_ns);
+  }
+  CpuTimes ChildrenCpuTimes() const {
+    return {children_user_ns_.load(), children_sys_ns_.load()};
+  }
   // execve's de-thread: ends every thread but `keep` and waits until they
   // are gone. False if the group started exiting meanwhile. If `keep` is
   // not the main thread, the main thread hands its identity (the PID and
@@ -261,6 +271,8 @@ class ThreadGroup {
   bool handed_over_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> exited_user_ns_{0};
   std::atomic<uint64_t> exited_sys_ns_{0};
+  std::atomic<uint64_t> children_user_ns_{0};
+  std::atomic<uint64_t> children_sys_ns_{0};
 };
 
 // Shared by a vfork parent and its child.
