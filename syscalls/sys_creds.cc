@@ -2,7 +2,8 @@
 // supplementary groups, capget/capset; and prctl, sysinfo, getrusage.
 //
 // How we differ from Linux: capabilities follow the effective UID (root
-// has all, others none); capset accepts only what that already implies.
+// has all, others none; the file system ones follow the filesystem UID,
+// see Task::resolver); capset accepts only what that already implies.
 #include <errno.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -40,6 +41,7 @@ ErrnoOr<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (r != kKeep) c.ruid = r;
   if (e != kKeep) c.euid = e;
   if (s != kKeep) c.suid = s;
+  c.fsuid = c.euid;
   return {};
 }
 
@@ -53,6 +55,7 @@ ErrnoOr<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (r != kKeep) c.rgid = r;
   if (e != kKeep) c.egid = e;
   if (s != kKeep) c.sgid = s;
+  c.fsgid = c.egid;
   return {};
 }
 
@@ -60,11 +63,11 @@ ErrnoOr<void> Setuid(Task& t, uint32_t uid) {
   if (uid == kKeep) return Errno(EINVAL);
   kernel::Credentials& c = t.creds();
   if (Privileged(t)) {
-    c.ruid = c.euid = c.suid = uid;
+    c.ruid = c.euid = c.suid = c.fsuid = uid;
     return {};
   }
   if (uid != c.ruid && uid != c.suid) return Errno(EPERM);
-  c.euid = uid;
+  c.euid = c.fsuid = uid;
   return {};
 }
 
@@ -72,11 +75,11 @@ ErrnoOr<void> Setgid(Task& t, uint32_t gid) {
   if (gid == kKeep) return Errno(EINVAL);
   kernel::Credentials& c = t.creds();
   if (Privileged(t)) {
-    c.rgid = c.egid = c.sgid = gid;
+    c.rgid = c.egid = c.sgid = c.fsgid = gid;
     return {};
   }
   if (gid != c.rgid && gid != c.sgid) return Errno(EPERM);
-  c.egid = gid;
+  c.egid = c.fsgid = gid;
   return {};
 }
 
@@ -94,6 +97,7 @@ ErrnoOr<void> Setreuid(Task& t, uint32_t r, uint32_t e) {
   // The saved ID follows the effective one when the real ID is set or the
   // effective one changes to something other than the old real ID.
   if (r != kKeep || (e != kKeep && e != old_r)) c.suid = c.euid;
+  c.fsuid = c.euid;
   return {};
 }
 
@@ -109,6 +113,7 @@ ErrnoOr<void> Setregid(Task& t, uint32_t r, uint32_t e) {
   if (r != kKeep) c.rgid = r;
   if (e != kKeep) c.egid = e;
   if (r != kKeep || (e != kKeep && e != old_r)) c.sgid = c.egid;
+  c.fsgid = c.egid;
   return {};
 }
 
@@ -126,13 +131,28 @@ ErrnoOr<void> Getresgid(Task& t, UserAddr r, UserAddr e, UserAddr s) {
   return t.mm().CopyOut(s.value, &c.sgid, sizeof(gid_t));
 }
 
-// setfsuid/setfsgid: the filesystem IDs follow the effective ones here;
-// the call reports the current value and changes nothing else.
-ErrnoOr<uint64_t> Setfsuid(Task& t, uint32_t) {
-  return uint64_t{t.creds().euid};
+// setfsuid(2)/setfsgid(2): always return the previous filesystem ID. The
+// new one takes effect if it is the real, effective, saved or current
+// filesystem ID, or the caller may set any (CAP_SETUID/CAP_SETGID); an
+// ID of -1 is never valid, which makes the call a query.
+ErrnoOr<uint64_t> Setfsuid(Task& t, uint32_t uid) {
+  kernel::Credentials& c = t.creds();
+  const uid_t old = c.fsuid;
+  if (uid != kKeep && (Privileged(t) || uid == c.ruid || uid == c.euid ||
+                       uid == c.suid || uid == c.fsuid)) {
+    c.fsuid = uid;
+  }
+  return uint64_t{old};
 }
-ErrnoOr<uint64_t> Setfsgid(Task& t, uint32_t) {
-  return uint64_t{t.creds().egid};
+
+ErrnoOr<uint64_t> Setfsgid(Task& t, uint32_t gid) {
+  kernel::Credentials& c = t.creds();
+  const gid_t old = c.fsgid;
+  if (gid != kKeep && (Privileged(t) || gid == c.rgid || gid == c.egid ||
+                       gid == c.sgid || gid == c.fsgid)) {
+    c.fsgid = gid;
+  }
+  return uint64_t{old};
 }
 
 ErrnoOr<uint64_t> Getgroups(Task& t, int size, UserAddr list) {

@@ -98,8 +98,8 @@ std::string StatusText(Task& t, int tid) {
       "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
       "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n"
       "Groups:\t%s\n",
-      t.pid(), tid, t.ppid(), c.ruid, c.euid, c.suid, c.euid, c.rgid, c.egid,
-      c.sgid, c.egid, 64, groups);
+      t.pid(), tid, t.ppid(), c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid,
+      c.sgid, c.fsgid, 64, groups);
   absl::StrAppendFormat(&out,
                         "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
                         "Kthread:\t0\n",

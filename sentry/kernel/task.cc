@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -505,11 +506,25 @@ vfs::Resolver Task::resolver() {
   vfs::Resolver r;
   r.ns = kernel_.mounts();
   r.root = fs_.root;
-  r.creds.uid = creds_.euid;
-  r.creds.gid = creds_.egid;
+  r.creds.uid = creds_.fsuid;
+  r.creds.gid = creds_.fsgid;
   r.creds.groups = creds_.groups;
-  // Capabilities follow the effective UID until capset exists.
-  r.creds.caps = creds_.euid == 0 ? ~uint64_t{0} : 0;
+  // Capabilities follow the effective UID until capset exists, except the
+  // file system ones, which follow the filesystem UID (capabilities(7)):
+  // gone while it is not 0, back (from the permitted set, which a 0 real
+  // or saved UID keeps) when it is.
+  constexpr uint64_t kFsCaps =
+      (uint64_t{1} << CAP_CHOWN) | (uint64_t{1} << CAP_DAC_OVERRIDE) |
+      (uint64_t{1} << CAP_DAC_READ_SEARCH) | (uint64_t{1} << CAP_FOWNER) |
+      (uint64_t{1} << CAP_FSETID) | (uint64_t{1} << CAP_LINUX_IMMUTABLE) |
+      (uint64_t{1} << CAP_MAC_OVERRIDE) | (uint64_t{1} << CAP_MKNOD);
+  uint64_t caps = creds_.euid == 0 ? ~uint64_t{0} : 0;
+  if (creds_.fsuid != 0) {
+    caps &= ~kFsCaps;
+  } else if (creds_.ruid == 0 || creds_.suid == 0) {
+    caps |= kFsCaps;
+  }
+  r.creds.caps = caps;
   return r;
 }
 

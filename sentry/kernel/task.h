@@ -62,9 +62,12 @@ struct KernelSigaction {
   uint64_t mask = 0;
 };
 
+// credentials(7). The filesystem IDs (what file permission checks and
+// new files' owners use) follow the effective IDs: every set*uid/set*gid
+// call resets them, and setfsuid/setfsgid move them apart.
 struct Credentials {
-  uid_t ruid = 0, euid = 0, suid = 0;
-  gid_t rgid = 0, egid = 0, sgid = 0;
+  uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<gid_t> groups;
 };
 
