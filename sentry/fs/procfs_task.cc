@@ -233,6 +233,12 @@ class ReopenInode final : public SynthInode {
   ReopenInode(SynthAttr attr, std::shared_ptr<vfs::FileDescription> file)
       : SynthInode(std::move(attr)), file_(std::move(file)) {}
   ErrnoOr<struct stat> Stat() override { return file_->Stat(); }
+  // The file's own file system (pipefs for a pipe), not /proc's: statfs
+  // through the link describes what it names, as fstatfs would.
+  ErrnoOr<struct statfs> StatFs() override {
+    if (vfs::Inode* i = file_->inode()) return i->StatFs();
+    return SynthInode::StatFs();
+  }
   ErrnoOr<std::shared_ptr<vfs::FileDescription>> Open(int flags) override {
     if (auto* p = dynamic_cast<PipeFile*>(file_.get())) {
       return std::shared_ptr<vfs::FileDescription>(p->pipe().OpenEnd(flags));
