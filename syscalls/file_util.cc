@@ -1,7 +1,11 @@
 #include "syscalls/file_util.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -19,6 +23,22 @@ ErrnoOr<std::string> CopyInPath(kernel::Task& t, CString path) {
 
 ErrnoOr<FilePtr> GetFile(kernel::Task& t, Fd fd) {
   return t.fds().Get(fd.value);
+}
+
+uint64_t FileSizeLimit(kernel::Task& t) {
+  rlim_t cur = t.rlimits()[RLIMIT_FSIZE].rlim_cur;
+  return cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(cur);
+}
+
+Errno FileTooBig(kernel::Task& t) {
+  // send_sig(SIGXFSZ, current, 0): from the caller itself, SI_USER.
+  siginfo_t info{};
+  info.si_signo = SIGXFSZ;
+  info.si_code = SI_USER;
+  info.si_pid = t.pid();
+  info.si_uid = t.creds().ruid;
+  t.QueueSignal(SIGXFSZ, &info);
+  return Errno(EFBIG);
 }
 
 ErrnoOr<vfs::Path> StartFor(kernel::Task& t, Fd dirfd,
@@ -74,6 +94,21 @@ ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
   if (static_cast<int64_t>(count) < 0) return Errno(EINVAL);
   count = std::min(count, kMaxRwCount);
   if (count == 0) return uint64_t{0};
+  if (const uint64_t limit = FileSizeLimit(t); limit != UINT64_MAX) {
+    if (vfs::Inode* i = f.inode(); i != nullptr && S_ISREG(i->Type())) {
+      uint64_t pos;
+      if (offset) {
+        pos = *offset;
+      } else if (f.flags() & O_APPEND) {
+        SENTRY_ASSIGN_OR_RETURN(struct stat st, f.Stat());
+        pos = static_cast<uint64_t>(st.st_size);
+      } else {
+        pos = f.offset();
+      }
+      if (pos >= limit) return FileTooBig(t);
+      count = std::min(count, limit - pos);
+    }
+  }
   uint64_t done = 0;
   while (done < count) {
     std::span<uint8_t> buf =

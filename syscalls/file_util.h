@@ -31,12 +31,21 @@ ErrnoOr<std::string> CopyInPath(kernel::Task& t, CString path);
 
 ErrnoOr<FilePtr> GetFile(kernel::Task& t, Fd fd);
 
+// The largest size the task may give a file: its RLIMIT_FSIZE.
+uint64_t FileSizeLimit(kernel::Task& t);
+// Writing or truncating a file past RLIMIT_FSIZE: raises SIGXFSZ on the
+// task's process (whose default action ends it) and returns EFBIG, as
+// Linux's inode_newsize_ok and generic_write_check_limits do.
+Errno FileTooBig(kernel::Task& t);
+
 // read(2)/pread(2) into guest memory at `addr`: checks that the buffer is
 // writable first (so a bad buffer loses no data from a pipe), then copies
 // through the task's scratch buffer. `offset` selects pread.
 ErrnoOr<uint64_t> ReadToGuest(kernel::Task& t, vfs::FileDescription& f,
                               uint64_t addr, uint64_t count,
                               std::optional<uint64_t> offset);
+// A write to a regular file stops at RLIMIT_FSIZE; one that would start at
+// or past it fails with FileTooBig.
 ErrnoOr<uint64_t> WriteFromGuest(kernel::Task& t, vfs::FileDescription& f,
                                  uint64_t addr, uint64_t count,
                                  std::optional<uint64_t> offset);

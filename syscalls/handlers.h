@@ -78,6 +78,8 @@ ErrnoOr<void> ClockGettime(Task& t, int clock, UserAddr tp);
 ErrnoOr<void> ClockGetres(Task& t, int clock, UserAddr res);
 ErrnoOr<void> Gettimeofday(Task& t, UserAddr tv, UserAddr tz);
 ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc);
+ErrnoOr<void> ClockSettime(Task& t, int clock, UserAddr tp);
+ErrnoOr<void> Settimeofday(Task& t, UserAddr tv, UserAddr tz);
 
 // sys_random.cc
 ErrnoOr<uint64_t> Getrandom(Task& t, UserAddr buf, uint64_t length,
@@ -181,6 +183,9 @@ ErrnoOr<void> Utime(Task& t, CString path, UserAddr times);
 ErrnoOr<void> Truncate(Task& t, CString path, int64_t length);
 ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length);
 ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len);
+ErrnoOr<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
+                        int advice);
+ErrnoOr<void> Readahead(Task& t, Fd fd, int64_t offset, uint64_t count);
 ErrnoOr<void> Fsync(Task& t, Fd fd);
 ErrnoOr<void> Fdatasync(Task& t, Fd fd);
 ErrnoOr<void> Sync(Task& t);
@@ -224,6 +229,7 @@ ErrnoOr<void> InotifyRmWatch(Task& t, Fd fd, int wd);
 
 // sys_signal.cc (frames and waits)
 ErrnoOr<uint64_t> RtSigreturn(Task& t);
+ErrnoOr<uint64_t> RestartSyscall(Task& t);
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss);
 ErrnoOr<void> RtSigsuspend(Task& t, UserAddr mask, uint64_t sigsetsize);
 ErrnoOr<void> Pause(Task& t);
@@ -268,8 +274,15 @@ ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
 ErrnoOr<uint64_t> SchedGetaffinity(Task& t, int pid, uint32_t size,
                                    UserAddr mask);
 ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask);
+ErrnoOr<void> Getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr cache);
 ErrnoOr<uint64_t> SchedGetscheduler(Task& t, int pid);
 ErrnoOr<void> SchedGetparam(Task& t, int pid, UserAddr param);
+ErrnoOr<void> SchedSetscheduler(Task& t, int pid, int policy, UserAddr param);
+ErrnoOr<void> SchedSetparam(Task& t, int pid, UserAddr param);
+ErrnoOr<void> SchedRrGetInterval(Task& t, int pid, UserAddr interval);
+ErrnoOr<void> SchedGetattr(Task& t, int pid, UserAddr attr, uint32_t size,
+                           uint32_t flags);
+ErrnoOr<void> SchedSetattr(Task& t, int pid, UserAddr attr, uint32_t flags);
 ErrnoOr<uint64_t> SchedGetPriorityMax(Task& t, int policy);
 ErrnoOr<uint64_t> SchedGetPriorityMin(Task& t, int policy);
 ErrnoOr<uint64_t> Getpriority(Task& t, int which, int who);

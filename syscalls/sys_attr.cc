@@ -1,6 +1,7 @@
 // File attributes and data size: chmod, fchmod(at), chown, fchown(at),
 // lchown, utimensat, utimes, utime, futimesat, truncate, ftruncate,
-// fallocate, fsync, fdatasync, sync, syncfs, and the xattr family.
+// fallocate, fadvise64, readahead, fsync, fdatasync, sync, syncfs, and the
+// xattr family.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,15 +136,32 @@ ErrnoOr<void> Truncate(Task& t, CString path, int64_t length) {
   SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
   SENTRY_ASSIGN_OR_RETURN(vfs::Path p,
                           LookupAt(t, Fd{AT_FDCWD}, name, true, false));
-  return vfs::Truncate(t.resolver(), p, static_cast<uint64_t>(length));
+  const uint64_t limit = FileSizeLimit(t);
+  ErrnoOr<void> r =
+      vfs::Truncate(t.resolver(), p, static_cast<uint64_t>(length), limit);
+  // EFBIG for a length within the limit is the file system's maximum
+  // size, which raises no signal.
+  if (!r.ok() && r.error() == Errno(EFBIG) &&
+      static_cast<uint64_t>(length) > limit) {
+    return FileTooBig(t);
+  }
+  return r;
 }
 
 ErrnoOr<void> Ftruncate(Task& t, Fd fd, int64_t length) {
   if (length < 0) return Errno(EINVAL);
   SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  // An O_PATH descriptor is no open file for ftruncate (Linux's fdget
+  // skips them): EBADF, not the EINVAL of a read-only one.
+  if (file->flags() & O_PATH) return Errno(EBADF);
   if (!file->writable()) return Errno(EINVAL);
-  if (vfs::Inode* i = file->inode(); i && S_ISDIR(i->Type())) {
-    return Errno(EINVAL);
+  if (vfs::Inode* i = file->inode()) {
+    SENTRY_ASSIGN_OR_RETURN(struct stat st, i->Stat());
+    if (!S_ISREG(st.st_mode)) return Errno(EINVAL);
+    if (static_cast<uint64_t>(length) > static_cast<uint64_t>(st.st_size) &&
+        static_cast<uint64_t>(length) > FileSizeLimit(t)) {
+      return FileTooBig(t);
+    }
   }
   SENTRY_RETURN_IF_ERRNO(file->Truncate(static_cast<uint64_t>(length)));
   vfs::NotifyPath(file->path(), IN_MODIFY);
@@ -163,6 +181,40 @@ ErrnoOr<void> Fallocate(Task& t, Fd fd, int mode, int64_t offset, int64_t len) {
   SENTRY_RETURN_IF_ERRNO(file->Allocate(mode, static_cast<uint64_t>(offset),
                                         static_cast<uint64_t>(len)));
   vfs::NotifyPath(file->path(), IN_MODIFY);
+  return {};
+}
+
+// Advice about future access is only a hint, and the Sentry keeps no page
+// cache whose readahead or eviction it could steer: after Linux's argument
+// checks both calls do nothing.
+ErrnoOr<void> Fadvise64(Task& t, Fd fd, int64_t offset, int64_t len,
+                        int advice) {
+  (void)offset;  // any offset is accepted, as on Linux
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if (file->flags() & O_PATH) return Errno(EBADF);
+  vfs::Inode* i = file->inode();
+  if (i != nullptr && S_ISFIFO(i->Type())) return Errno(ESPIPE);
+  if (len < 0) return Errno(EINVAL);
+  switch (advice) {
+    case POSIX_FADV_NORMAL:
+    case POSIX_FADV_RANDOM:
+    case POSIX_FADV_SEQUENTIAL:
+    case POSIX_FADV_WILLNEED:
+    case POSIX_FADV_DONTNEED:
+    case POSIX_FADV_NOREUSE:
+      return {};
+    default:
+      return Errno(EINVAL);
+  }
+}
+
+ErrnoOr<void> Readahead(Task& t, Fd fd, int64_t offset, uint64_t count) {
+  (void)offset;
+  (void)count;
+  SENTRY_ASSIGN_OR_RETURN(FilePtr file, GetFile(t, fd));
+  if ((file->flags() & O_PATH) || !file->readable()) return Errno(EBADF);
+  vfs::Inode* i = file->inode();
+  if (i == nullptr || !S_ISREG(i->Type())) return Errno(EINVAL);
   return {};
 }
 

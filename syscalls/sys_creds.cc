@@ -2,7 +2,8 @@
 // supplementary groups, capget/capset; and prctl, sysinfo, getrusage.
 //
 // How we differ from Linux: capabilities follow the effective UID (root
-// has all, others none); capset accepts only what that already implies.
+// has all, others none; the file system ones follow the filesystem UID,
+// see Task::resolver); capset accepts only what that already implies.
 #include <errno.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -10,6 +11,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "absl/time/time.h"
 #include "syscalls/handlers.h"
 
 namespace sentry::syscalls {
@@ -39,6 +41,7 @@ ErrnoOr<void> Setresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (r != kKeep) c.ruid = r;
   if (e != kKeep) c.euid = e;
   if (s != kKeep) c.suid = s;
+  c.fsuid = c.euid;
   return {};
 }
 
@@ -52,6 +55,7 @@ ErrnoOr<void> Setresgid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (r != kKeep) c.rgid = r;
   if (e != kKeep) c.egid = e;
   if (s != kKeep) c.sgid = s;
+  c.fsgid = c.egid;
   return {};
 }
 
@@ -59,11 +63,11 @@ ErrnoOr<void> Setuid(Task& t, uint32_t uid) {
   if (uid == kKeep) return Errno(EINVAL);
   kernel::Credentials& c = t.creds();
   if (Privileged(t)) {
-    c.ruid = c.euid = c.suid = uid;
+    c.ruid = c.euid = c.suid = c.fsuid = uid;
     return {};
   }
   if (uid != c.ruid && uid != c.suid) return Errno(EPERM);
-  c.euid = uid;
+  c.euid = c.fsuid = uid;
   return {};
 }
 
@@ -71,11 +75,11 @@ ErrnoOr<void> Setgid(Task& t, uint32_t gid) {
   if (gid == kKeep) return Errno(EINVAL);
   kernel::Credentials& c = t.creds();
   if (Privileged(t)) {
-    c.rgid = c.egid = c.sgid = gid;
+    c.rgid = c.egid = c.sgid = c.fsgid = gid;
     return {};
   }
   if (gid != c.rgid && gid != c.sgid) return Errno(EPERM);
-  c.egid = gid;
+  c.egid = c.fsgid = gid;
   return {};
 }
 
@@ -93,6 +97,7 @@ ErrnoOr<void> Setreuid(Task& t, uint32_t r, uint32_t e) {
   // The saved ID follows the effective one when the real ID is set or the
   // effective one changes to something other than the old real ID.
   if (r != kKeep || (e != kKeep && e != old_r)) c.suid = c.euid;
+  c.fsuid = c.euid;
   return {};
 }
 
@@ -108,6 +113,7 @@ ErrnoOr<void> Setregid(Task& t, uint32_t r, uint32_t e) {
   if (r != kKeep) c.rgid = r;
   if (e != kKeep) c.egid = e;
   if (r != kKeep || (e != kKeep && e != old_r)) c.sgid = c.egid;
+  c.fsgid = c.egid;
   return {};
 }
 
@@ -125,13 +131,28 @@ ErrnoOr<void> Getresgid(Task& t, UserAddr r, UserAddr e, UserAddr s) {
   return t.mm().CopyOut(s.value, &c.sgid, sizeof(gid_t));
 }
 
-// setfsuid/setfsgid: the filesystem IDs follow the effective ones here;
-// the call reports the current value and changes nothing else.
-ErrnoOr<uint64_t> Setfsuid(Task& t, uint32_t) {
-  return uint64_t{t.creds().euid};
+// setfsuid(2)/setfsgid(2): always return the previous filesystem ID. The
+// new one takes effect if it is the real, effective, saved or current
+// filesystem ID, or the caller may set any (CAP_SETUID/CAP_SETGID); an
+// ID of -1 is never valid, which makes the call a query.
+ErrnoOr<uint64_t> Setfsuid(Task& t, uint32_t uid) {
+  kernel::Credentials& c = t.creds();
+  const uid_t old = c.fsuid;
+  if (uid != kKeep && (Privileged(t) || uid == c.ruid || uid == c.euid ||
+                       uid == c.suid || uid == c.fsuid)) {
+    c.fsuid = uid;
+  }
+  return uint64_t{old};
 }
-ErrnoOr<uint64_t> Setfsgid(Task& t, uint32_t) {
-  return uint64_t{t.creds().egid};
+
+ErrnoOr<uint64_t> Setfsgid(Task& t, uint32_t gid) {
+  kernel::Credentials& c = t.creds();
+  const gid_t old = c.fsgid;
+  if (gid != kKeep && (Privileged(t) || gid == c.rgid || gid == c.egid ||
+                       gid == c.sgid || gid == c.fsgid)) {
+    c.fsgid = gid;
+  }
+  return uint64_t{old};
 }
 
 ErrnoOr<uint64_t> Getgroups(Task& t, int size, UserAddr list) {
@@ -253,13 +274,12 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
 
 ErrnoOr<void> Sysinfo(Task& t, UserAddr info) {
   struct sysinfo si {};
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000 +
-                    static_cast<uint64_t>(now.tv_nsec);
-  // Seconds since the sandbox started, rounded up as Linux rounds.
-  uint64_t up_ns = now_ns - t.kernel().boot_time_ns();
-  si.uptime = static_cast<long>((up_ns + 999999999) / 1000000000);
+  // Uptime is CLOCK_BOOTTIME, which the sandbox reads from the host as it
+  // reads the other clocks (so it is the host's uptime, not the
+  // sandbox's), in seconds rounded up as Linux rounds.
+  struct timespec boot;
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  si.uptime = static_cast<long>(boot.tv_sec + (boot.tv_nsec != 0 ? 1 : 0));
   // Memory as the sandbox sees it: the host's RAM bounds it, and what the
   // sandbox has allocated is what is used.
   long pages = sysconf(_SC_PHYS_PAGES);
@@ -267,7 +287,9 @@ ErrnoOr<void> Sysinfo(Task& t, UserAddr info) {
   si.totalram = static_cast<unsigned long>(pages) * page;
   uint64_t used = t.kernel().memory().AllocatedBytes();
   si.freeram = si.totalram > used ? si.totalram - used : 0;
-  si.procs = static_cast<unsigned short>(t.kernel().processes().LiveCount());
+  // Linux counts threads here, not processes.
+  si.procs =
+      static_cast<unsigned short>(std::min(t.kernel().TaskCount(), 0xffff));
   si.mem_unit = 1;
   return t.mm().CopyOut(info.value, &si, sizeof(si));
 }
@@ -277,7 +299,12 @@ ErrnoOr<void> Getrusage(Task& t, int who, UserAddr usage) {
     return Errno(EINVAL);
   }
   struct rusage ru {};
-  if (who != RUSAGE_CHILDREN) {
+  if (who == RUSAGE_CHILDREN) {
+    // The children and further descendants that were waited for.
+    kernel::CpuTimes c = t.group().ChildrenCpuTimes();
+    ru.ru_utime = absl::ToTimeval(absl::Nanoseconds(c.user_ns));
+    ru.ru_stime = absl::ToTimeval(absl::Nanoseconds(c.sys_ns));
+  } else {
     // Every mapped page counts as resident (as /proc's VmRSS says).
     uint64_t mapped = 0;
     for (const mm::Vma& v : t.mm().Areas()) mapped += v.length();

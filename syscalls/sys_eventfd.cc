@@ -117,7 +117,7 @@ ErrnoOr<uint64_t> MemfdCreate(Task& t, CString name, uint32_t flags) {
     return s.error() == Errno(ENAMETOOLONG) ? Errno(EINVAL) : s.error();
   SENTRY_ASSIGN_OR_RETURN(FilePtr file,
                           fs::CreateMemfd(t.kernel().memory(), *s, flags,
-                                          t.creds().euid, t.creds().egid));
+                                          t.creds().fsuid, t.creds().fsgid));
   return InstallFile(t, std::move(file), flags & MFD_CLOEXEC);
 }
 

@@ -11,6 +11,7 @@
 
 #include <variant>
 
+#include "absl/time/time.h"
 #include "sentry/base/log.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/fork.h"
@@ -199,7 +200,8 @@ ErrnoOr<uint64_t> Execve(Task& t, CString path, UserAddr argv, UserAddr envp) {
 namespace {
 
 // wait4/waitid's common core: the first matching child that exited,
-// stopped or continued (as `which` asks).
+// stopped or continued (as `which` asks). Reaping a child adds its CPU
+// time (and its own reaped descendants') to the caller's children's.
 ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
                                                       bool nohang, bool peek,
                                                       int which) {
@@ -207,6 +209,9 @@ ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
   std::optional<kernel::ChildStatus> found;
   for (;;) {
     SENTRY_ASSIGN_OR_RETURN(found, table.TryWait(t.pid(), sel, peek, which));
+    if (found && !peek && found->kind == kernel::ChildStatus::Kind::kExited) {
+      t.group().AddChildrenCpu({found->user_ns, found->sys_ns});
+    }
     if (found || nohang) return found;
     ErrnoOr<void> waited = t.Wait(&table.exits(), ~0u, [&] {
       ErrnoOr<std::optional<kernel::ChildStatus>> r =
@@ -215,6 +220,19 @@ ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
     });
     if (!waited.ok()) return Errno(EINTR);
   }
+}
+
+// wait4/waitid's rusage: an exited child's CPU time with its reaped
+// descendants' (Linux's RUSAGE_BOTH); other fields are not kept.
+ErrnoOr<void> CopyOutChildUsage(Task& t, UserAddr rusage,
+                                const kernel::ChildStatus& child) {
+  if (rusage.null()) return {};
+  struct rusage ru {};
+  if (child.kind == kernel::ChildStatus::Kind::kExited) {
+    ru.ru_utime = absl::ToTimeval(absl::Nanoseconds(child.user_ns));
+    ru.ru_stime = absl::ToTimeval(absl::Nanoseconds(child.sys_ns));
+  }
+  return t.mm().CopyOut(rusage.value, &ru, sizeof(ru));
 }
 
 }  // namespace
@@ -235,10 +253,7 @@ ErrnoOr<uint64_t> Wait4(Task& t, int pid, UserAddr status, int options,
     int word = child->WaitStatus();
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(status.value, &word, sizeof(word)));
   }
-  if (!rusage.null()) {
-    struct rusage ru {};  // per-child accounting is not kept
-    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(rusage.value, &ru, sizeof(ru)));
-  }
+  SENTRY_RETURN_IF_ERRNO(CopyOutChildUsage(t, rusage, *child));
   return static_cast<uint64_t>(child->pid);
 }
 
@@ -293,11 +308,12 @@ ErrnoOr<void> Waitid(Task& t, int idtype, int id, UserAddr infop, int options,
   if (!infop.null()) {
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(infop.value, &info, sizeof(info)));
   }
-  if (!rusage.null()) {
+  if (!child) {
+    if (rusage.null()) return {};
     struct rusage ru {};
-    SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(rusage.value, &ru, sizeof(ru)));
+    return t.mm().CopyOut(rusage.value, &ru, sizeof(ru));
   }
-  return {};
+  return CopyOutChildUsage(t, rusage, *child);
 }
 
 ErrnoOr<void> Setpgid(Task& t, int pid, int pgid) {

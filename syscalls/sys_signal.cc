@@ -70,16 +70,23 @@ ErrnoOr<void> RtSigprocmask(Task& t, int how, UserAddr set, UserAddr oldset,
 // signals to PID 1 are dropped, as Linux does.
 namespace {
 
-// kill(getpid(), sig) (process-directed, SI_USER) or tkill(gettid(), sig)
-// (this thread, SI_TKILL).
+// What kill(2) (SI_USER) or tkill/tgkill (SI_TKILL) from `sender` tells the
+// receiver: the sender's PID and real UID.
+siginfo_t SenderInfo(Task& sender, int sig, bool thread) {
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_code = thread ? SI_TKILL : SI_USER;
+  info.si_pid = sender.pid();
+  info.si_uid = sender.creds().ruid;
+  return info;
+}
+
+// kill(getpid(), sig) (process-directed) or tkill(gettid(), sig) (this
+// thread).
 ErrnoOr<void> SignalSelf(Task& t, int sig, bool thread) {
   if (sig < 0 || sig > kernel::kMaxSignal) return Errno(EINVAL);
   if (sig != 0) {
-    siginfo_t info{};
-    info.si_signo = sig;
-    info.si_code = thread ? SI_TKILL : SI_USER;
-    info.si_pid = t.pid();
-    info.si_uid = t.creds().ruid;
+    siginfo_t info = SenderInfo(t, sig, thread);
     if (thread) {
       t.QueueThreadSignal(sig, &info);
     } else {
@@ -105,18 +112,17 @@ bool MaySignal(Task& sender, Task& target) {
 // Queues `sig` on `target`'s process as kill(2) would, or on the thread
 // alone for tkill/tgkill. Init (PID 1) only gets signals from other
 // processes that it handles: default actions would bring the sandbox down
-// (pid_namespaces(7)).
+// (pid_namespaces(7)). A signal init blocks stays pending, as on Linux
+// (it may read it with sigwait or a signalfd, or install a handler);
+// delivery drops it if it still has its default action then.
 void Deliver(Task& sender, Task& target, int sig, bool thread = false) {
   if (sig == 0) return;
   if (target.pid() == 1 && sender.pid() != 1 &&
+      !(target.signal_mask() & kernel::SigBit(sig)) &&
       target.sigactions()[sig].handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
     return;
   }
-  siginfo_t info{};
-  info.si_signo = sig;
-  info.si_code = thread ? SI_TKILL : SI_USER;
-  info.si_pid = sender.pid();
-  info.si_uid = sender.creds().ruid;
+  siginfo_t info = SenderInfo(sender, sig, thread);
   if (thread) {
     target.QueueThreadSignal(sig, &info);
   } else {
@@ -134,7 +140,10 @@ ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   int found =
       t.kernel().processes().ForEachTarget(t.pid(), pid, [&](Task& target) {
         if (target.pid() == t.pid()) {
-          if (sig != 0) t.QueueSignal(sig);
+          if (sig != 0) {
+            siginfo_t info = SenderInfo(t, sig, /*thread=*/false);
+            t.QueueSignal(sig, &info);
+          }
           ++allowed;
         } else if (MaySignal(t, target)) {
           Deliver(t, target, sig);
@@ -223,6 +232,8 @@ ErrnoOr<void> RtTgsigqueueinfo(Task& t, int tgid, int tid, int sig,
 }
 
 ErrnoOr<uint64_t> RtSigreturn(Task& t) { return t.SignalReturn(); }
+
+ErrnoOr<uint64_t> RestartSyscall(Task& t) { return t.RunRestart(); }
 
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t& cur = t.altstack();

@@ -115,13 +115,37 @@ ErrnoOr<void> Statx(Task& t, Fd dirfd, CString path, int flags, uint32_t mask,
   return t.mm().CopyOut(buf.value, &sx, sizeof(sx));
 }
 
+namespace {
+
+// statfs(2)'s f_flags bit saying the other bits are valid (Linux's
+// ST_VALID, which glibc does not name); Linux always sets it.
+constexpr unsigned long kStValid = 0x0020;
+
+// What Linux's vfs_statfs adds to a file system's answer for every file
+// system: f_frsize defaults to f_bsize, and f_flags says ST_VALID and the
+// flags of the mount the file was reached through.
+ErrnoOr<void> CopyOutStatfs(Task& t, UserAddr buf, struct statfs s,
+                            const vfs::Mount* mount) {
+  if (s.f_frsize == 0) s.f_frsize = s.f_bsize;
+  s.f_flags |= kStValid;
+  if (mount != nullptr) {
+    const vfs::MountFlags& f = mount->flags();
+    if (f.read_only) s.f_flags |= ST_RDONLY;
+    if (f.nosuid) s.f_flags |= ST_NOSUID;
+    if (f.nodev) s.f_flags |= ST_NODEV;
+    if (f.noexec) s.f_flags |= ST_NOEXEC;
+  }
+  return t.mm().CopyOut(buf.value, &s, sizeof(s));
+}
+
+}  // namespace
+
 ErrnoOr<void> Statfs(Task& t, CString path, UserAddr buf) {
   SENTRY_ASSIGN_OR_RETURN(std::string name, CopyInPath(t, path));
   SENTRY_ASSIGN_OR_RETURN(vfs::Path p,
                           LookupAt(t, Fd{AT_FDCWD}, name, true, false));
   SENTRY_ASSIGN_OR_RETURN(struct statfs s, p.inode().StatFs());
-  if (p.mount->flags().read_only) s.f_flags |= ST_RDONLY;
-  return t.mm().CopyOut(buf.value, &s, sizeof(s));
+  return CopyOutStatfs(t, buf, s, p.mount.get());
 }
 
 ErrnoOr<void> Fstatfs(Task& t, Fd fd, UserAddr buf) {
@@ -129,10 +153,7 @@ ErrnoOr<void> Fstatfs(Task& t, Fd fd, UserAddr buf) {
   vfs::Inode* inode = file->inode();
   if (inode == nullptr) return Errno(ENOSYS);
   SENTRY_ASSIGN_OR_RETURN(struct statfs s, inode->StatFs());
-  if (file->path().mount && file->path().mount->flags().read_only) {
-    s.f_flags |= ST_RDONLY;
-  }
-  return t.mm().CopyOut(buf.value, &s, sizeof(s));
+  return CopyOutStatfs(t, buf, s, file->path().mount.get());
 }
 
 ErrnoOr<uint64_t> Readlinkat(Task& t, Fd dirfd, CString path, UserAddr buf,

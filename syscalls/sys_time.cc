@@ -40,14 +40,18 @@ ErrnoOr<uint64_t> CpuClockNs(Task& t, int clock) {
   }
   // Another thread must be of the same process; another process's clock
   // may be read by anyone (clock_getcpuclockid(3)).
-  return t.kernel().WithTask(id, [&](Task& o) -> ErrnoOr<uint64_t> {
-    if (thread) {
-      if (o.pid() != t.pid()) return Errno(EINVAL);
-      return pick(o.ThreadCpuTimes());
-    }
-    if (!o.is_leader()) return Errno(EINVAL);
-    return pick(o.group().ProcessCpuTimes());
-  });
+  ErrnoOr<uint64_t> ns =
+      t.kernel().WithTask(id, [&](Task& o) -> ErrnoOr<uint64_t> {
+        if (thread) {
+          if (o.pid() != t.pid()) return Errno(EINVAL);
+          return pick(o.ThreadCpuTimes());
+        }
+        if (!o.is_leader()) return Errno(EINVAL);
+        return pick(o.group().ProcessCpuTimes());
+      });
+  // A clock whose task is gone is no clock at all: EINVAL, not ESRCH.
+  if (!ns.ok() && ns.error() == Errno(ESRCH)) return Errno(EINVAL);
+  return ns;
 }
 
 ErrnoOr<struct timespec> Now(Task& t, int clock) {
@@ -104,6 +108,45 @@ ErrnoOr<void> Gettimeofday(Task& t, UserAddr tv, UserAddr tz) {
   return {};
 }
 
+// How we differ from Linux: the sandbox never sets the host's clock and
+// keeps no clock of its own, so setting CLOCK_REALTIME fails EPERM for
+// everyone, root included, as if no task held CAP_SYS_TIME. The checks
+// before that are Linux's: only CLOCK_REALTIME (and, always EPERM, the
+// CPU-time clocks) can be set; the others are EINVAL.
+ErrnoOr<void> ClockSettime(Task& t, int clock, UserAddr tp) {
+  if (clock != CLOCK_REALTIME) {
+    SENTRY_RETURN_IF_ERRNO(Now(t, clock));  // EINVAL for no such clock
+    if (clock >= 0) return Errno(EINVAL);   // a clock that cannot be set
+  }
+  struct timespec ts;
+  SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(tp.value, &ts, sizeof(ts)));
+  if (clock == CLOCK_REALTIME &&
+      (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)) {
+    return Errno(EINVAL);
+  }
+  return Errno(EPERM);
+}
+
+// As clock_settime: the arguments are checked, then EPERM.
+ErrnoOr<void> Settimeofday(Task& t, UserAddr tv, UserAddr tz) {
+  if (!tv.null()) {
+    struct timeval v;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(tv.value, &v, sizeof(v)));
+    if (v.tv_sec < 0 || v.tv_usec < 0 || v.tv_usec >= 1000000) {
+      return Errno(EINVAL);
+    }
+  }
+  if (!tz.null()) {
+    struct timezone zone;
+    SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(tz.value, &zone, sizeof(zone)));
+    // settimeofday(2): minutes west of Greenwich, within 15 hours.
+    if (zone.tz_minuteswest < -15 * 60 || zone.tz_minuteswest > 15 * 60) {
+      return Errno(EINVAL);
+    }
+  }
+  return Errno(EPERM);
+}
+
 ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc) {
   SENTRY_ASSIGN_OR_RETURN(struct timespec ts, Now(t, CLOCK_REALTIME));
   int64_t secs = ts.tv_sec;
@@ -118,25 +161,30 @@ ErrnoOr<uint64_t> Time(Task& t, UserAddr tloc) {
 namespace sentry::syscalls {
 namespace {
 
-// Sleeps until `clock` reads `until`; on a signal, EINTR (relative sleeps
-// write what was left to `rem`, as Linux does; the restart-block dance is
-// not emulated, so SA_RESTART does not resume a sleep).
-ErrnoOr<void> SleepUntil(Task& t, int clock, struct timespec until,
-                         bool relative_rem, UserAddr rem) {
-  SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
-  absl::Duration left =
-      absl::DurationFromTimespec(until) - absl::DurationFromTimespec(now);
-  absl::Time deadline = absl::Now() + left;
+// Sleeps until `deadline`. Interrupted by a signal, a relative sleep
+// writes what was left to `rem` and ends with -ERESTART_RESTARTBLOCK: if
+// no handler runs (the signal was ignored, or stopped the process until
+// SIGCONT) restart_syscall sleeps on to the same deadline, unseen; after a
+// handler it fails EINTR, SA_RESTART or not (signal(7)). An absolute sleep
+// ends with -ERESTARTNOHAND: it restarts with its own arguments.
+ErrnoOr<void> SleepUntil(Task& t, absl::Time deadline, bool relative,
+                         UserAddr rem) {
   ErrnoOr<void> r = t.Wait(
       nullptr, 0, [] { return false; }, deadline);
   if (r.ok() || r.error() == Errno(ETIMEDOUT)) return {};
-  if (relative_rem && !rem.null()) {
+  if (r.error() != Errno(kErestartSys)) return r.error();  // exiting
+  if (!relative) return Errno(kErestartNoHand);
+  if (!rem.null()) {
     absl::Duration still =
         std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct timespec ts = absl::ToTimespec(still);
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(rem.value, &ts, sizeof(ts)));
   }
-  return Errno(EINTR);
+  t.set_restart([deadline, rem](Task& t) -> ErrnoOr<uint64_t> {
+    SENTRY_RETURN_IF_ERRNO(SleepUntil(t, deadline, /*relative=*/true, rem));
+    return uint64_t{0};
+  });
+  return Errno(kErestartRestartBlock);
 }
 
 ErrnoOr<struct timespec> ValidTimespec(Task& t, UserAddr addr) {
@@ -152,20 +200,20 @@ ErrnoOr<struct timespec> ValidTimespec(Task& t, UserAddr addr) {
 
 ErrnoOr<void> ClockNanosleep(Task& t, int clock, int flags, UserAddr request,
                              UserAddr remain) {
+  // Clocks Linux can read but not sleep on.
+  if (clock == CLOCK_MONOTONIC_RAW || clock == CLOCK_REALTIME_COARSE ||
+      clock == CLOCK_MONOTONIC_COARSE) {
+    return Errno(EOPNOTSUPP);
+  }
   if (flags & ~TIMER_ABSTIME) return Errno(EINVAL);
   if (clock == CLOCK_THREAD_CPUTIME_ID) return Errno(EINVAL);
   SENTRY_ASSIGN_OR_RETURN(struct timespec req, ValidTimespec(t, request));
   SENTRY_ASSIGN_OR_RETURN(struct timespec now, Now(t, clock));
-  struct timespec until = req;
-  if (!(flags & TIMER_ABSTIME)) {
-    until.tv_sec += now.tv_sec;
-    until.tv_nsec += now.tv_nsec;
-    if (until.tv_nsec >= 1000000000) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000;
-    }
-  }
-  return SleepUntil(t, clock, until, !(flags & TIMER_ABSTIME), remain);
+  // The sleep's end on the Sentry's clock: an absolute time follows the
+  // guest's clock as it reads now.
+  absl::Duration left = absl::DurationFromTimespec(req);
+  if (flags & TIMER_ABSTIME) left -= absl::DurationFromTimespec(now);
+  return SleepUntil(t, absl::Now() + left, !(flags & TIMER_ABSTIME), remain);
 }
 
 ErrnoOr<void> Nanosleep(Task& t, UserAddr request, UserAddr remain) {

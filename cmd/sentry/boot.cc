@@ -146,9 +146,11 @@ int BootCommand(const std::vector<std::string>& args) {
   task.creds() = {.ruid = getuid(),
                   .euid = geteuid(),
                   .suid = geteuid(),
+                  .fsuid = geteuid(),
                   .rgid = getgid(),
                   .egid = getegid(),
                   .sgid = getegid(),
+                  .fsgid = getegid(),
                   .groups = {}};
   task.fs().root = kernel.mounts()->root();
   task.fs().cwd = task.fs().root;

@@ -175,12 +175,12 @@ std::string MemInfo(kernel::Kernel& k) {
   return out;
 }
 
-double UptimeSeconds(kernel::Kernel& k) {
+// CLOCK_BOOTTIME, as sysinfo's uptime (the host's, like every clock the
+// sandbox reads).
+double UptimeSeconds(kernel::Kernel&) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000 +
-                 static_cast<uint64_t>(ts.tv_nsec);
-  return static_cast<double>(now - k.boot_time_ns()) / 1e9;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 std::string StatText(kernel::Kernel& k) {

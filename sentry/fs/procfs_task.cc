@@ -107,8 +107,8 @@ std::string StatusText(Task& t, int tid) {
       "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
       "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n"
       "Groups:\t%s\n",
-      t.pid(), tid, t.ppid(), c.ruid, c.euid, c.suid, c.euid, c.rgid, c.egid,
-      c.sgid, c.egid, 64, groups);
+      t.pid(), tid, t.ppid(), c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid,
+      c.sgid, c.fsgid, 64, groups);
   absl::StrAppendFormat(&out,
                         "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n"
                         "Kthread:\t0\n",
@@ -245,6 +245,12 @@ class ReopenInode final : public SynthInode {
   ReopenInode(SynthAttr attr, std::shared_ptr<vfs::FileDescription> file)
       : SynthInode(std::move(attr)), file_(std::move(file)) {}
   ErrnoOr<struct stat> Stat() override { return file_->Stat(); }
+  // The file's own file system (pipefs for a pipe), not /proc's: statfs
+  // through the link describes what it names, as fstatfs would.
+  ErrnoOr<struct statfs> StatFs() override {
+    if (vfs::Inode* i = file_->inode()) return i->StatFs();
+    return SynthInode::StatFs();
+  }
   ErrnoOr<std::shared_ptr<vfs::FileDescription>> Open(int flags) override {
     if (auto* p = dynamic_cast<PipeFile*>(file_.get())) {
       return std::shared_ptr<vfs::FileDescription>(p->pipe().OpenEnd(flags));

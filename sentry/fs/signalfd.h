@@ -1,18 +1,20 @@
-// signalfd(2): reads the calling task's pending signals as
-// struct signalfd_siginfo records, implemented on Task's pending set.
+// signalfd(2): reads the calling task's pending signals (its own and its
+// process's) as struct signalfd_siginfo records, each filled from the
+// queued siginfo as signalfd(2) describes, real-time signals once per
+// queued instance.
 //
-// How this differs from Linux: the Sentry keeps one bit per pending signal,
-// not a queue of siginfo, so only ssi_signo is filled in (ssi_pid, ssi_uid,
-// ssi_code and the rest are 0) and a real-time signal queued twice is
-// read once. There is no process-wide (shared) pending set yet: the task
-// is the process.
+// How this differs from Linux: poll and epoll are woken by the creating
+// process's signals (Linux wakes from the poller's); readiness itself is
+// the poller's pending set, as on Linux, and a blocking read waits for
+// the reader's.
 //
-// Lock order: SignalFd::mu_ is a leaf; the forwarding waiter in the task's
-// signal queue notifies queue_ from Wake (task's queue mu before ours).
+// Lock order: SignalFd::mu_ is a leaf; the forwarding waiter in the
+// process's signal queue notifies queue_ from Wake (its mu before ours).
 #ifndef SENTRY_FS_SIGNALFD_H_
 #define SENTRY_FS_SIGNALFD_H_
 
 #include <cstdint>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -20,7 +22,8 @@
 
 namespace sentry::kernel {
 class Task;
-}
+class ThreadGroup;
+}  // namespace sentry::kernel
 
 namespace sentry::fs {
 
@@ -28,8 +31,8 @@ class SignalFd final : public vfs::FileDescription {
  public:
   // `mask`: bit sig-1 per signal (SIGKILL/SIGSTOP are dropped, as Linux
   // silently does). `flags`: SFD_NONBLOCK. `task`: the creator, whose
-  // pending set is read (the task must outlive the file: true while a task
-  // is its own process and owns its FD table).
+  // process's signal queue wakes pollers (the file keeps the process's
+  // ThreadGroup alive: it may outlive the creator, inherited by fork).
   SignalFd(kernel::Task& task, uint64_t mask, int flags);
   ~SignalFd() override;
 
@@ -50,7 +53,7 @@ class SignalFd final : public vfs::FileDescription {
     vfs::WaitQueue& to_;
   };
 
-  kernel::Task& task_;
+  std::shared_ptr<kernel::ThreadGroup> group_;
   mutable absl::Mutex mu_;
   uint64_t mask_ ABSL_GUARDED_BY(mu_);
   vfs::WaitQueue queue_;

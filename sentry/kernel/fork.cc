@@ -169,6 +169,9 @@ std::optional<ExitStatus> FinishThread(Task& t, const ExitStatus& status) {
   // outlive the others: wait for them, then report the process.
   t.group().WaitUntilAlone(&t);
   t.group().Remove(&t);
+  // The main thread's time joins the others' (for the process's total,
+  // which its reaper accounts).
+  t.group().AddExitedCpu(t.ThreadCpuTimes());
   if (std::optional<ExitStatus> group = t.group().exit_status()) return *group;
   return status;
 }
@@ -204,6 +207,15 @@ void ReportExit(Task& t, const ExitStatus& status) {
   info.si_pid = t.pid();
   info.si_uid = t.creds().ruid;
   info.si_status = st.signal != 0 ? st.signal : st.code;
+  // Everything the process used, and what its waited-for descendants did.
+  CpuTimes own = t.group().ProcessCpuTimes();
+  CpuTimes children = t.group().ChildrenCpuTimes();
+  st.user_ns = own.user_ns + children.user_ns;
+  st.sys_ns = own.sys_ns + children.sys_ns;
+  // SIGCHLD's si_utime and si_stime are the child's own, in clock ticks.
+  constexpr uint64_t kNsPerTick = 1000000000 / 100;  // USER_HZ
+  info.si_utime = static_cast<clock_t>(own.user_ns / kNsPerTick);
+  info.si_stime = static_cast<clock_t>(own.sys_ns / kNsPerTick);
   // Gone from /proc before the parent can reap it (Linux removes a task
   // from /proc as it is released).
   kernel.UnregisterTask(&t);
@@ -246,7 +258,6 @@ ErrnoOr<int> CloneThread(Task& parent, const CloneRequest& req) {
     parent.PublishFs();
     task->ShareFs(parent.shared_fs());
   }
-  task->nice() = parent.nice();
   task->set_exit_signal(0);
   if (flags & CLONE_PARENT_SETTID) {
     (void)parent.mm().CopyOut(req.parent_tid, &tid, sizeof(tid));

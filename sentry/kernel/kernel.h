@@ -6,6 +6,7 @@
 #ifndef SENTRY_KERNEL_KERNEL_H_
 #define SENTRY_KERNEL_KERNEL_H_
 
+#include <sched.h>
 #include <time.h>
 
 #include <atomic>
@@ -55,6 +56,10 @@ class Kernel {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     boot_time_ns_ = static_cast<uint64_t>(ts.tv_sec) * 1000000000 +
                     static_cast<uint64_t>(ts.tv_nsec);
+    CPU_ZERO(&host_cpus_);
+    if (sched_getaffinity(0, sizeof(host_cpus_), &host_cpus_) != 0) {
+      CPU_SET(0, &host_cpus_);
+    }
   }
 
   const KernelOptions& options() const { return options_; }
@@ -115,7 +120,12 @@ class Kernel {
     domainname_ = std::move(name);
   }
 
-  // Monotonic time at which the kernel was created (for sysinfo, uptime).
+  // The host CPUs the Sentry may use (its affinity when the kernel was
+  // made): the guest's affinity masks are subsets of it.
+  const cpu_set_t& host_cpus() const { return host_cpus_; }
+
+  // Monotonic time at which the kernel was created (times(2) counts from
+  // it).
   uint64_t boot_time_ns() const { return boot_time_ns_; }
 
   // The task registry (for /proc and, later, kill/wait): every live Task
@@ -125,6 +135,11 @@ class Kernel {
   // The TIDs of the live tasks, ascending (a snapshot: a task may be gone
   // by the time the caller looks it up).
   std::vector<int> Tasks() const ABSL_LOCKS_EXCLUDED(tasks_mu_);
+  // How many tasks (threads) are alive: sysinfo's procs.
+  int TaskCount() const ABSL_LOCKS_EXCLUDED(tasks_mu_) {
+    absl::MutexLock l(&tasks_mu_);
+    return static_cast<int>(tasks_.size());
+  }
   // Runs `fn` on the task with thread ID `tid` while the registry lock
   // keeps it from going away; ESRCH if there is none. `fn` must not block
   // and must not call back into the registry.
@@ -154,6 +169,7 @@ class Kernel {
   absl::Mutex threads_mu_;
   int child_threads_ ABSL_GUARDED_BY(threads_mu_) = 0;
   uint64_t boot_time_ns_ = 0;
+  cpu_set_t host_cpus_;
   mutable absl::Mutex uts_mu_;
   std::optional<std::string> hostname_ ABSL_GUARDED_BY(uts_mu_);
   std::string domainname_ ABSL_GUARDED_BY(uts_mu_) = "(none)";

@@ -36,6 +36,10 @@ struct ChildStatus {
   int code = 0;    // exit code, if signal == 0
   int signal = 0;  // terminating (or, for kStopped, stopping) signal
   bool core = false;
+  // For kExited: the CPU time of the process and of the descendants it
+  // reaped, which its reaper adds to its own children's times.
+  uint64_t user_ns = 0;
+  uint64_t sys_ns = 0;
   // wait4's status word.
   int WaitStatus() const {
     if (kind == Kind::kStopped) return (signal << 8) | 0x7f;

@@ -52,6 +52,7 @@ struct RtSigframe {
 static_assert(sizeof(RtSigframe) == 440);
 
 constexpr uint64_t kRedZone = 128;
+constexpr uint64_t kRestartSyscallNr = 219;  // restart_syscall(2)
 constexpr uint64_t kUcSigcontextSs = 0x2;
 constexpr uint64_t kUcStrictRestoreSs = 0x4;
 // EFLAGS bits a signal handler may change (Linux's FIX_EFLAGS).
@@ -93,6 +94,14 @@ bool OnAltStack(const stack_t& ss, uint64_t sp) {
 
 }  // namespace
 
+bool Task::InitSpares(const siginfo_t& info) const {
+  // Only the kill-like codes name a sender in si_pid (a timer's si_timerid
+  // shares its place).
+  bool from_user = info.si_code == SI_USER || info.si_code == SI_TKILL ||
+                   info.si_code == SI_QUEUE;
+  return pid() == 1 && from_user && info.si_pid != 1;
+}
+
 int Task::NextHandledSignal() const {
   uint64_t deliverable = Deliverable();
   while (deliverable != 0) {
@@ -126,7 +135,9 @@ bool Task::InterruptedBySignal() {
       ignore = !fatal && !stop;  // ignore, continue
     }
     if (!ignore && !fatal && !stop) return true;  // a handler must run
-    if (!TakeSignal(sig)) continue;               // another thread took it
+    std::optional<siginfo_t> info = TakeSignal(sig);
+    if (!info) continue;  // another thread took it
+    if (sig != SIGKILL && InitSpares(*info)) continue;
     if (fatal) {
       Kill(sig);
       return true;
@@ -151,7 +162,7 @@ void Task::DeliverPendingSignals() {
       int handled = NextHandledSignal();
       bool restart;
       if (handled == 0) {
-        restart = rv != -kErestartRestartBlock;
+        restart = true;
       } else if (rv == -kErestartNoIntr) {
         restart = true;
       } else if (rv == -kErestartSys) {
@@ -160,10 +171,14 @@ void Task::DeliverPendingSignals() {
         restart = false;
       }
       if (restart) {
-        regs_.rax = regs_.orig_rax;
-        regs_.rip -= 2;  // back onto the `syscall` instruction
+        // Back onto the `syscall` instruction: the same syscall, or, for
+        // a restart block, restart_syscall(2) to carry on from where it was.
+        regs_.rax =
+            rv == -kErestartRestartBlock ? kRestartSyscallNr : regs_.orig_rax;
+        regs_.rip -= 2;
       } else {
         regs_.rax = static_cast<uint64_t>(-EINTR);
+        restart_ = nullptr;
       }
       if (handled == 0 && saved_mask_) {
         // sigsuspend restarting: its temporary mask ends now.
@@ -184,6 +199,7 @@ void Task::DeliverPendingSignals() {
     } else if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) {
       continue;
     } else if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
+      if (InitSpares(*info)) continue;
       switch (DefaultActionOf(sig)) {
         case DefaultAction::kIgnore:
         case DefaultAction::kContinue:
@@ -382,6 +398,7 @@ ErrnoOr<uint64_t> Task::SignalReturn() {
     altstack_.ss_flags = f.uc.uc_stack.ss_flags & SS_DISABLE;
   }
   in_syscall_ = false;  // rax is the interrupted context's, not a result
+  restart_ = nullptr;   // a restart block does not survive a handler
   return regs_.rax;
 }
 

@@ -2,13 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "sentry/base/log.h"
 
@@ -287,7 +290,7 @@ bool Task::QueueSignal(int sig, const siginfo_t* info) {
   return group_->QueueSignal(sig, info);
 }
 
-void Task::NotifySignalWaiters() { signal_queue_.Notify(POLLIN); }
+void Task::NotifySignalWaiters() { group_->signal_queue().Notify(POLLIN); }
 
 bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return true;
@@ -297,7 +300,7 @@ bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
   }
   SignalGenerated(sig);
   if (!pending_.Add(sig, InfoOrKernel(sig, info))) return false;
-  signal_queue_.Notify(POLLIN);
+  NotifySignalWaiters();
   Interrupt();
   return true;
 }
@@ -392,6 +395,7 @@ ExitStatus Task::Run() {
       ParkWhileStopped();
       continue;
     }
+    if (affinity_changed_.exchange(false)) ApplyAffinity();
     absl::StatusOr<platform::SwitchResult> event =
         context_->Switch(*as_, regs_);
     if (!event.ok()) {
@@ -419,6 +423,20 @@ ExitStatus Task::Run() {
   return exit_status();
 }
 
+void Task::ApplyAffinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CpuMask m = affinity();
+  static_assert(sizeof(m) == sizeof(set));
+  std::memcpy(&set, m.data(), sizeof(set));
+  // Best effort: the mask was checked against the Sentry's own CPUs, but
+  // a cpuset may have shrunk since.
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    SENTRY_LOG(kInfo, "cannot apply the guest's CPU mask: %s", strerror(errno));
+  }
+  context_->SetCpuAffinity(set);
+}
+
 int Task::ppid() const {
   int pid = group_->pid();
   return pid == 1 ? 0 : kernel_.processes().Parent(pid);
@@ -438,6 +456,17 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.envp = envp_;
   s.affinity = affinity();
   s.comm = comm();
+  s.sched = sched();
+  if (s.sched.reset_on_fork) {
+    // SCHED_RESET_ON_FORK (sched(7)): the child starts with a normal
+    // policy, a nice value of at least 0, and without the flag.
+    if (s.sched.policy == SCHED_FIFO || s.sched.policy == SCHED_RR) {
+      s.sched.policy = SCHED_OTHER;
+      s.sched.priority = 0;
+    }
+    s.sched.nice = std::max(s.sched.nice, 0);
+    s.sched.reset_on_fork = false;
+  }
   return s;
 }
 
@@ -454,6 +483,7 @@ void Task::AdoptState(InheritedState s, bool thread) {
   envp_ = std::move(s.envp);
   set_affinity(s.affinity);
   set_comm(s.comm);
+  set_sched(s.sched);
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,
@@ -476,11 +506,25 @@ vfs::Resolver Task::resolver() {
   vfs::Resolver r;
   r.ns = kernel_.mounts();
   r.root = fs_.root;
-  r.creds.uid = creds_.euid;
-  r.creds.gid = creds_.egid;
+  r.creds.uid = creds_.fsuid;
+  r.creds.gid = creds_.fsgid;
   r.creds.groups = creds_.groups;
-  // Capabilities follow the effective UID until capset exists.
-  r.creds.caps = creds_.euid == 0 ? ~uint64_t{0} : 0;
+  // Capabilities follow the effective UID until capset exists, except the
+  // file system ones, which follow the filesystem UID (capabilities(7)):
+  // gone while it is not 0, back (from the permitted set, which a 0 real
+  // or saved UID keeps) when it is.
+  constexpr uint64_t kFsCaps =
+      (uint64_t{1} << CAP_CHOWN) | (uint64_t{1} << CAP_DAC_OVERRIDE) |
+      (uint64_t{1} << CAP_DAC_READ_SEARCH) | (uint64_t{1} << CAP_FOWNER) |
+      (uint64_t{1} << CAP_FSETID) | (uint64_t{1} << CAP_LINUX_IMMUTABLE) |
+      (uint64_t{1} << CAP_MAC_OVERRIDE) | (uint64_t{1} << CAP_MKNOD);
+  uint64_t caps = creds_.euid == 0 ? ~uint64_t{0} : 0;
+  if (creds_.fsuid != 0) {
+    caps &= ~kFsCaps;
+  } else if (creds_.ruid == 0 || creds_.suid == 0) {
+    caps |= kFsCaps;
+  }
+  r.creds.caps = caps;
   return r;
 }
 

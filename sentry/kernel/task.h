@@ -18,6 +18,7 @@
 #ifndef SENTRY_KERNEL_TASK_H_
 #define SENTRY_KERNEL_TASK_H_
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -61,9 +62,12 @@ struct KernelSigaction {
   uint64_t mask = 0;
 };
 
+// credentials(7). The filesystem IDs (what file permission checks and
+// new files' owners use) follow the effective IDs: every set*uid/set*gid
+// call resets them, and setfsuid/setfsgid move them apart.
 struct Credentials {
-  uid_t ruid = 0, euid = 0, suid = 0;
-  gid_t rgid = 0, egid = 0, sgid = 0;
+  uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<gid_t> groups;
 };
 
@@ -92,6 +96,15 @@ struct ExitStatus {
   uint64_t fault_pc = 0;
 };
 
+// sched_setscheduler(2)/sched_setattr(2)'s state of a thread. The host
+// schedules the stubs: these are kept for the guest to read back.
+struct SchedParams {
+  int policy = SCHED_OTHER;
+  int priority = 0;  // 1-99 for SCHED_FIFO and SCHED_RR, else 0
+  int nice = 0;      // -20-19, for the other policies
+  bool reset_on_fork = false;
+};
+
 // What a child inherits at fork, captured on the parent's thread (the
 // child's thread starts later and must not read the running parent).
 struct InheritedState {
@@ -106,6 +119,7 @@ struct InheritedState {
   std::vector<std::string> argv, envp;
   std::array<uint64_t, 16> affinity{};
   std::string comm;
+  SchedParams sched;
 };
 
 class Task;
@@ -192,6 +206,10 @@ class ThreadGroup {
   // real-time signal's queue is full.
   bool QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t pending() const { return pending_.set(); }
+  // Notified with POLLIN whenever a signal becomes pending for the process
+  // or any of its threads (Linux's sighand->signalfd_wqh): signalfd
+  // readers and sigtimedwait wait here and re-check their own set.
+  vfs::WaitQueue& signal_queue() { return signal_queue_; }
   // Removes `sig` if pending and returns its siginfo.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
   // CPU time of threads that have exited (added as each one ends).
@@ -201,6 +219,16 @@ class ThreadGroup {
   }
   // The process's CPU time: every live thread's and the exited ones'.
   CpuTimes ProcessCpuTimes() ABSL_LOCKS_EXCLUDED(mu_);
+  // The CPU time of the children this process waited for, and of the
+  // descendants they waited for (RUSAGE_CHILDREN, times' tms_cutime and
+  // tms_cstime): wait adds each reaped child's.
+  void AddChildrenCpu(const CpuTimes& t) {
+    children_user_ns_.fetch_add(t.user_ns);
+    children_sys_ns_.fetch_add(t.sys_ns);
+  }
+  CpuTimes ChildrenCpuTimes() const {
+    return {children_user_ns_.load(), children_sys_ns_.load()};
+  }
   // execve's de-thread: ends every thread but `keep` and waits until they
   // are gone. False if the group started exiting meanwhile. If `keep` is
   // not the main thread, the main thread hands its identity (the PID and
@@ -240,11 +268,14 @@ class ThreadGroup {
   std::atomic<bool> stopped_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
+  vfs::WaitQueue signal_queue_;
   Task* exec_successor_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::optional<ExitStatus> reported_exit_ ABSL_GUARDED_BY(mu_);
   bool handed_over_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> exited_user_ns_{0};
   std::atomic<uint64_t> exited_sys_ns_{0};
+  std::atomic<uint64_t> children_user_ns_{0};
+  std::atomic<uint64_t> children_sys_ns_{0};
 };
 
 // Shared by a vfork parent and its child.
@@ -276,7 +307,10 @@ class Task : public vfs::Waiter {
   // sharing (unshare(CLONE_FS)).
   void ShareFs(std::shared_ptr<SharedFs> fs);
   // sched_setaffinity's mask, bit per CPU (1024 CPUs, all set at first).
-  // Thread safe: another thread of the sandbox may set it.
+  // Thread safe: another thread of the sandbox may set it. The task's run
+  // loop applies a new mask to its host thread (the Sentry's work for it)
+  // and to the platform context (its guest code) before it next runs, so
+  // getcpu and the vDSO report a CPU in the mask.
   using CpuMask = std::array<uint64_t, 16>;
   CpuMask affinity() const {
     CpuMask m;
@@ -285,6 +319,7 @@ class Task : public vfs::Waiter {
   }
   void set_affinity(const CpuMask& m) {
     for (size_t i = 0; i < m.size(); ++i) affinity_[i].store(m[i]);
+    affinity_changed_.store(true);
   }
   // Who asks, and where paths start, for VFS calls made for this task.
   vfs::Resolver resolver();
@@ -314,9 +349,17 @@ class Task : public vfs::Waiter {
   bool& no_new_privs() { return no_new_privs_; }
   int& dumpable() { return dumpable_; }
   bool& child_subreaper() { return child_subreaper_; }
-  // getpriority/setpriority's nice value (scheduling is the host's; the
-  // value is kept for the guest to read back).
-  int& nice() { return nice_; }
+  // Scheduling policy, real-time priority and nice value (getpriority,
+  // sched_getattr...). Thread safe: another task may set them by TID.
+  SchedParams sched() const ABSL_LOCKS_EXCLUDED(sched_mu_) {
+    absl::MutexLock l(&sched_mu_);
+    return sched_;
+  }
+  void set_sched(const SchedParams& p) ABSL_LOCKS_EXCLUDED(sched_mu_) {
+    absl::MutexLock l(&sched_mu_);
+    sched_ = p;
+  }
+  int nice() const { return sched().nice; }
   std::vector<std::string>& envp() { return envp_; }
   platform::Registers& regs() { return regs_; }
   platform::Context& context() { return *context_; }
@@ -406,6 +449,19 @@ class Task : public vfs::Waiter {
   ErrnoOr<uint64_t> SignalReturn();
   // sigaltstack(2)'s state.
   stack_t& altstack() { return altstack_; }
+  // What restart_syscall(2) resumes (Linux's restart_block): a syscall
+  // that returns -ERESTART_RESTARTBLOCK saves here how to go on (nanosleep:
+  // sleep on to the original deadline). If no handler runs, the guest is
+  // sent back into restart_syscall; if one does, the syscall fails EINTR.
+  using RestartFn = std::function<ErrnoOr<uint64_t>(Task&)>;
+  void set_restart(RestartFn fn) { restart_ = std::move(fn); }
+  // restart_syscall: runs and drops what was saved; EINTR if nothing was.
+  ErrnoOr<uint64_t> RunRestart() {
+    RestartFn fn = std::move(restart_);
+    restart_ = nullptr;
+    if (!fn) return Errno(EINTR);
+    return fn(*this);
+  }
   // rt_sigsuspend/pause: the mask to restore once a handler has run.
   void set_saved_mask(uint64_t mask) { saved_mask_ = mask; }
   // The signals pending for this thread or its process, bit sig-1 per
@@ -419,8 +475,8 @@ class Task : public vfs::Waiter {
   // 0 if none is pending (signalfd's read), with its siginfo if `info`.
   // Thread-directed signals go first. Thread safe.
   int TakePendingSignal(uint64_t mask, siginfo_t* info = nullptr);
-  // Notified with POLLIN whenever a signal becomes pending (signalfd).
-  vfs::WaitQueue& signal_queue() { return signal_queue_; }
+  // The process's signal wait queue (ThreadGroup::signal_queue).
+  vfs::WaitQueue& signal_queue() { return group_->signal_queue(); }
   // Interrupts a running or blocked task so it looks at pending work.
   void Interrupt();
   // Drops this thread's pending signals in `mask` (thread safe).
@@ -454,6 +510,12 @@ class Task : public vfs::Waiter {
   // default terminations) and says whether the wait must end because a
   // handler is due or the task is exiting.
   bool InterruptedBySignal();
+  // Init (PID 1) is not ended or stopped by the default action of a signal
+  // another process sent: Deliver in sys_signal.cc drops it unless init
+  // blocks it, and this drops one still pending with its default action
+  // once unblocked (Linux's SIGNAL_UNKILLABLE; see the note there on why
+  // init's own signals still act).
+  bool InitSpares(const siginfo_t& info) const;
   // The first deliverable signal with a guest handler, or 0.
   int NextHandledSignal() const;
   // Pushes a signal frame for `sig` and points the registers at its
@@ -474,6 +536,8 @@ class Task : public vfs::Waiter {
   std::optional<siginfo_t> TakeSignal(int sig);
   // Unblocked pending signals (thread-directed or the process's).
   uint64_t Deliverable() const;
+  // Moves this task's host thread and guest code onto its affinity mask.
+  void ApplyAffinity();
 
   Kernel& kernel_;
   std::shared_ptr<ThreadGroup> group_;
@@ -481,14 +545,12 @@ class Task : public vfs::Waiter {
   std::shared_ptr<platform::AddressSpace> as_;
   std::shared_ptr<mm::MemoryManager> mm_;
   std::unique_ptr<platform::Context> context_;
-  // Before fds_: signalfds in the table unregister from it when the table
-  // goes away with the task.
-  vfs::WaitQueue signal_queue_;
   std::shared_ptr<vfs::FdTable> fds_ = std::make_shared<vfs::FdTable>();
   FsContext fs_;
   std::shared_ptr<SharedFs> shared_fs_ = std::make_shared<SharedFs>();
   uint64_t fs_version_ = 0;
   std::array<std::atomic<uint64_t>, 16> affinity_;  // set in the constructor
+  std::atomic<bool> affinity_changed_{false};
   vfs::Path executable_;
   std::vector<uint8_t> scratch_;
   std::vector<std::string> argv_, envp_;
@@ -510,13 +572,15 @@ class Task : public vfs::Waiter {
   bool in_syscall_ = false;  // the last event was a syscall (for restarts)
   stack_t altstack_{nullptr, SS_DISABLE, 0};
   std::optional<uint64_t> saved_mask_;
+  RestartFn restart_;
   mutable absl::Mutex comm_mu_;
   std::string comm_ ABSL_GUARDED_BY(comm_mu_);
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;
   int dumpable_ = 1;
   bool child_subreaper_ = false;
-  int nice_ = 0;
+  mutable absl::Mutex sched_mu_;
+  SchedParams sched_ ABSL_GUARDED_BY(sched_mu_);
   int exit_signal_ = SIGCHLD;
   std::shared_ptr<VforkState> vfork_;
 };

@@ -1,4 +1,6 @@
 // ThreadGroup: membership, group exit, and process-directed signals.
+#include <poll.h>
+
 #include <algorithm>
 
 #include "sentry/kernel/task.h"
@@ -79,7 +81,7 @@ bool ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
     if (target == nullptr || t->is_leader()) target = t;
     if (t->is_leader()) break;
   }
-  for (Task* t : threads_) t->NotifySignalWaiters();
+  signal_queue_.Notify(POLLIN);
   if (target != nullptr) target->Interrupt();
   return true;
 }

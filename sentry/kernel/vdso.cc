@@ -37,6 +37,7 @@ struct Sample {
   uint64_t tsc;
   int64_t mono;
   int64_t real;
+  int64_t boot;
 };
 
 Sample TakeSample() {
@@ -51,11 +52,12 @@ Sample TakeSample() {
     uint64_t after = __rdtsc();
     if (after - before < best_gap) {
       best_gap = after - before;
-      best = {before + (after - before) / 2, mono, 0};
+      best = {before + (after - before) / 2, mono, 0, 0};
     }
   }
+  // The offsets tolerate a few ns of skew.
   best.real = ClockNs(CLOCK_REALTIME);
-  best.real += 0;  // the realtime offset tolerates a few ns of skew
+  best.boot = ClockNs(CLOCK_BOOTTIME);
   return best;
 }
 
@@ -114,13 +116,15 @@ void Vdso::Update() {
   }
   // Publishes new parameters (seqlock: odd while writing).
   auto publish = [params, host](uint64_t tsc_base, int64_t mono_base,
-                                int64_t real_offset, uint64_t mult) {
+                                int64_t real_offset, int64_t boot_offset,
+                                uint64_t mult) {
     uint32_t seq = __atomic_load_n(&params->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&params->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     params->tsc_base = tsc_base;
     params->mono_base_ns = mono_base;
     params->real_offset_ns = real_offset;
+    params->boot_offset_ns = boot_offset;
     params->mult = mult;
     params->shift = kShift;
     params->flags = host;
@@ -140,7 +144,7 @@ void Vdso::Update() {
   if (mult == 0) return;
   uint64_t tsc_base = now.tsc;
   int64_t mono_base = now.mono;
-  publish(tsc_base, mono_base, now.real - now.mono, mult);
+  publish(tsc_base, mono_base, now.real - now.mono, now.boot - now.mono, mult);
   const int64_t interval_ns = absl::ToInt64Nanoseconds(kUpdateInterval);
   while (!stop_.WaitForNotificationWithTimeout(kUpdateInterval)) {
     now = TakeSample();
@@ -168,7 +172,8 @@ void Vdso::Update() {
                               static_cast<uint64_t>(interval_ns));
     tsc_base = now.tsc;
     mono_base = predicted;
-    publish(tsc_base, mono_base, now.real - now.mono, mult);
+    publish(tsc_base, mono_base, now.real - now.mono, now.boot - now.mono,
+            mult);
   }
 }
 

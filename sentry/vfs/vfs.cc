@@ -629,12 +629,16 @@ ErrnoOr<void> Utimes(const Resolver& r, const Path& p,
   return {};
 }
 
-ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length) {
+ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length,
+                       uint64_t size_limit) {
   SENTRY_ASSIGN_OR_RETURN(struct stat st, p.inode().Stat());
   if (S_ISDIR(st.st_mode)) return Errno(EISDIR);
   if (!S_ISREG(st.st_mode)) return Errno(EINVAL);
   SENTRY_RETURN_IF_ERRNO(CheckPermission(r.creds, st, kMayWrite));
   if (ReadOnly(p)) return Errno(EROFS);
+  if (length > static_cast<uint64_t>(st.st_size) && length > size_limit) {
+    return Errno(EFBIG);
+  }
   SetAttrRequest req;
   req.size = length;
   SENTRY_RETURN_IF_ERRNO(p.inode().SetAttr(req));

@@ -101,7 +101,11 @@ ErrnoOr<void> Chown(const Resolver& r, const Path& p, uid_t uid, gid_t gid);
 // `times` as utimensat's (nullptr: both now).
 ErrnoOr<void> Utimes(const Resolver& r, const Path& p,
                      const struct timespec* times);
-ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length);
+// truncate(2). Growing the file past `size_limit` (the caller's
+// RLIMIT_FSIZE) fails EFBIG after the other checks; the caller raises
+// SIGXFSZ.
+ErrnoOr<void> Truncate(const Resolver& r, const Path& p, uint64_t length,
+                       uint64_t size_limit = UINT64_MAX);
 // access(2) with `mode` (R_OK|W_OK|X_OK or F_OK).
 ErrnoOr<void> Access(const Resolver& r, const Path& p, int mode);
 

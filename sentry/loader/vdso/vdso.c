@@ -62,9 +62,9 @@ static inline uint64_t ReadTsc(void) {
   return ((uint64_t)hi << 32) | lo;
 }
 
-/* CLOCK_MONOTONIC and the realtime offset, in ns; 0 if the TSC cannot be
- * used here. */
-static int Now(int64_t* mono, int64_t* real_offset) {
+/* CLOCK_MONOTONIC and the realtime and boot-time offsets, in ns; 0 if the
+ * TSC cannot be used here. */
+static int Now(int64_t* mono, int64_t* real_offset, int64_t* boot_offset) {
   const volatile struct SentryVdsoParams* p = Params();
   for (;;) {
     uint32_t seq = p->seq;
@@ -74,6 +74,7 @@ static int Now(int64_t* mono, int64_t* real_offset) {
     uint64_t base = p->tsc_base;
     int64_t mono_base = p->mono_base_ns;
     int64_t offset = p->real_offset_ns;
+    int64_t boot = p->boot_offset_ns;
     uint64_t mult = p->mult;
     uint32_t shift = p->shift;
     uint64_t tsc = ReadTsc();
@@ -82,6 +83,7 @@ static int Now(int64_t* mono, int64_t* real_offset) {
     uint64_t delta = tsc > base ? tsc - base : 0;
     *mono = mono_base + (int64_t)(((unsigned __int128)delta * mult) >> shift);
     *real_offset = offset;
+    *boot_offset = boot;
     return 1;
   }
 }
@@ -92,18 +94,21 @@ static inline void ToTimespec(int64_t ns, struct vdso_timespec* ts) {
 }
 
 int __vdso_clock_gettime(int clock, struct vdso_timespec* ts) {
-  int64_t mono, offset;
+  int64_t mono, offset, boot;
   switch (clock) {
     case kClockRealtime:
     case kClockRealtimeCoarse:
-      if (!Now(&mono, &offset)) break;
+      if (!Now(&mono, &offset, &boot)) break;
       ToTimespec(mono + offset, ts);
       return 0;
     case kClockMonotonic:
     case kClockMonotonicCoarse:
-    case kClockBoottime: /* the sandbox never suspends */
-      if (!Now(&mono, &offset)) break;
+      if (!Now(&mono, &offset, &boot)) break;
       ToTimespec(mono, ts);
+      return 0;
+    case kClockBoottime:
+      if (!Now(&mono, &offset, &boot)) break;
+      ToTimespec(mono + boot, ts);
       return 0;
     default:
       break;
@@ -112,8 +117,8 @@ int __vdso_clock_gettime(int clock, struct vdso_timespec* ts) {
 }
 
 int __vdso_gettimeofday(struct vdso_timeval* tv, struct vdso_timezone* tz) {
-  int64_t mono, offset;
-  if (!Now(&mono, &offset)) {
+  int64_t mono, offset, boot;
+  if (!Now(&mono, &offset, &boot)) {
     return (int)Syscall3(kSysGettimeofday, (long)tv, (long)tz, 0);
   }
   if (tv) {
@@ -130,8 +135,8 @@ int __vdso_gettimeofday(struct vdso_timeval* tv, struct vdso_timezone* tz) {
 }
 
 long __vdso_time(long* t) {
-  int64_t mono, offset;
-  if (!Now(&mono, &offset)) return Syscall3(kSysTime, (long)t, 0, 0);
+  int64_t mono, offset, boot;
+  if (!Now(&mono, &offset, &boot)) return Syscall3(kSysTime, (long)t, 0, 0);
   long s = (mono + offset) / 1000000000;
   if (t) *t = s;
   return s;

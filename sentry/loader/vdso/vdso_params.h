@@ -25,6 +25,7 @@ struct SentryVdsoParams {
   uint64_t tsc_base;
   int64_t mono_base_ns;   /* CLOCK_MONOTONIC at tsc_base */
   int64_t real_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+  int64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC (suspends) */
   uint64_t mult;
   uint32_t shift;
   uint32_t pad;
