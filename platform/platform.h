@@ -108,13 +108,6 @@ class Context {
   // Host CPU time consumed by this guest thread, for CPU-time clocks.
   virtual absl::StatusOr<uint64_t> CpuTimeNs() = 0;
 
-  // Restricts the host CPUs this guest thread's code runs on, from the
-  // next Switch on (the guest's sched_setaffinity), so that the CPU it
-  // reads (rdtscp, the vDSO's getcpu) is one it allowed. Best effort: if
-  // the host refuses, the thread runs where it did. Called on the host
-  // thread that calls Switch.
-  virtual void SetCpuAffinity(const cpu_set_t& cpus) = 0;
-
   // The guest thread's x87/SSE state in FXSAVE format (512 bytes), read
   // and written while it is stopped (between Switch calls), for signal
   // frames.

@@ -119,6 +119,20 @@ ErrnoOr<void> SchedSetaffinity(Task& t, int pid, uint32_t size, UserAddr mask) {
 ErrnoOr<void> Getcpu(Task& t, UserAddr cpu, UserAddr node, UserAddr) {
   unsigned c = 0, n = 0;
   if (syscall(SYS_getcpu, &c, &n, nullptr) != 0) c = n = 0;
+  // The mask is emulated (host threads are not pinned): a CPU outside it
+  // is reported as the mask's first.
+  Task::CpuMask mask = t.affinity();
+  auto allowed = [&](unsigned i) {
+    return i < 64 * mask.size() && ((mask[i / 64] >> (i % 64)) & 1);
+  };
+  if (!allowed(c)) {
+    for (unsigned i = 0; i < 64 * mask.size(); ++i) {
+      if (allowed(i)) {
+        c = i;
+        break;
+      }
+    }
+  }
   if (!cpu.null())
     SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(cpu.value, &c, sizeof(c)));
   if (!node.null()) {

@@ -156,13 +156,6 @@ class PtraceContext final : public Context {
     const pid_t pid = *stub_tid;  // ptrace requests name the thread
     stub_pid_.store(stub.pid(), std::memory_order_relaxed);
     stub_tid_.store(pid, std::memory_order_relaxed);
-    if (affinity_ && (affinity_dirty_ || pid != affinity_tid_)) {
-      // A new stub thread (execve) gets the mask too. A refusal (the stub
-      // is not ours to move) leaves it where it is.
-      (void)sched_setaffinity(pid, sizeof(*affinity_), &*affinity_);
-      affinity_dirty_ = false;
-      affinity_tid_ = pid;
-    }
     if (interrupted_.exchange(false)) {
       return SwitchResult{.event = SwitchEvent::kInterrupted};
     }
@@ -212,11 +205,6 @@ class PtraceContext final : public Context {
     pid_t pid = stub_pid_.load(std::memory_order_relaxed);
     pid_t tid = stub_tid_.load(std::memory_order_relaxed);
     if (pid > 0 && tid > 0) syscall(SYS_tgkill, pid, tid, kInterruptSignal);
-  }
-
-  void SetCpuAffinity(const cpu_set_t& cpus) override {
-    affinity_ = cpus;
-    affinity_dirty_ = true;
   }
 
   absl::Status GetFpState(uint8_t* fxsave) override {
@@ -288,11 +276,6 @@ class PtraceContext final : public Context {
   std::atomic<bool> interrupted_{false};
   std::atomic<pid_t> stub_pid_{0};
   std::atomic<pid_t> stub_tid_{0};
-  // The guest's CPU mask, applied to the stub thread at the next Switch;
-  // touched only on the Switch thread.
-  std::optional<cpu_set_t> affinity_;
-  bool affinity_dirty_ = false;
-  pid_t affinity_tid_ = 0;
 };
 
 class PtracePlatform final : public Platform {

@@ -395,7 +395,6 @@ ExitStatus Task::Run() {
       ParkWhileStopped();
       continue;
     }
-    if (affinity_changed_.exchange(false)) ApplyAffinity();
     absl::StatusOr<platform::SwitchResult> event =
         context_->Switch(*as_, regs_);
     if (!event.ok()) {
@@ -421,20 +420,6 @@ ExitStatus Task::Run() {
     DeliverPendingSignals();
   }
   return exit_status();
-}
-
-void Task::ApplyAffinity() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CpuMask m = affinity();
-  static_assert(sizeof(m) == sizeof(set));
-  std::memcpy(&set, m.data(), sizeof(set));
-  // Best effort: the mask was checked against the Sentry's own CPUs, but
-  // a cpuset may have shrunk since.
-  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-    SENTRY_LOG(kInfo, "cannot apply the guest's CPU mask: %s", strerror(errno));
-  }
-  context_->SetCpuAffinity(set);
 }
 
 int Task::ppid() const {

@@ -307,10 +307,9 @@ class Task : public vfs::Waiter {
   // sharing (unshare(CLONE_FS)).
   void ShareFs(std::shared_ptr<SharedFs> fs);
   // sched_setaffinity's mask, bit per CPU (1024 CPUs, all set at first).
-  // Thread safe: another thread of the sandbox may set it. The task's run
-  // loop applies a new mask to its host thread (the Sentry's work for it)
-  // and to the platform context (its guest code) before it next runs, so
-  // getcpu and the vDSO report a CPU in the mask.
+  // Thread safe: another thread of the sandbox may set it. It is emulated:
+  // the host threads are not moved (no host work for the guest beyond the
+  // design's), so only the getcpu syscall honours it.
   using CpuMask = std::array<uint64_t, 16>;
   CpuMask affinity() const {
     CpuMask m;
@@ -319,7 +318,6 @@ class Task : public vfs::Waiter {
   }
   void set_affinity(const CpuMask& m) {
     for (size_t i = 0; i < m.size(); ++i) affinity_[i].store(m[i]);
-    affinity_changed_.store(true);
   }
   // Who asks, and where paths start, for VFS calls made for this task.
   vfs::Resolver resolver();
@@ -536,8 +534,6 @@ class Task : public vfs::Waiter {
   std::optional<siginfo_t> TakeSignal(int sig);
   // Unblocked pending signals (thread-directed or the process's).
   uint64_t Deliverable() const;
-  // Moves this task's host thread and guest code onto its affinity mask.
-  void ApplyAffinity();
 
   Kernel& kernel_;
   std::shared_ptr<ThreadGroup> group_;
@@ -550,7 +546,6 @@ class Task : public vfs::Waiter {
   std::shared_ptr<SharedFs> shared_fs_ = std::make_shared<SharedFs>();
   uint64_t fs_version_ = 0;
   std::array<std::atomic<uint64_t>, 16> affinity_;  // set in the constructor
-  std::atomic<bool> affinity_changed_{false};
   vfs::Path executable_;
   std::vector<uint8_t> scratch_;
   std::vector<std::string> argv_, envp_;
