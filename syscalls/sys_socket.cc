@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "sentry/base/log.h"
@@ -461,21 +462,27 @@ ErrnoOr<uint64_t> Recvmsg(Task& t, Fd fd, UserAddr msgp, int flags) {
   return RecvMsgHdr(t, *socket, msgp.value, msg, flags);
 }
 
-ErrnoOr<uint64_t> Sendmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
-                           int flags) {
-  SENTRY_ASSIGN_OR_RETURN(SocketPtr socket, GetSocket(t, fd));
+namespace {
+
+// sendmmsg/recvmmsg: `one` handles the msghdr of each mmsghdr in turn and
+// its count is stored in msg_len; `more` says whether to go on after one
+// succeeded. An error ends the call; it is returned only if it came first.
+ErrnoOr<uint64_t> ForEachMmsghdr(
+    Task& t, UserAddr msgvec, uint32_t vlen,
+    const std::function<ErrnoOr<uint64_t>(uint64_t, const struct msghdr&)>& one,
+    const std::function<bool()>& more) {
   vlen = std::min<uint32_t>(vlen, kUioMaxIov);
-  uint32_t sent = 0;
-  for (; sent < vlen; ++sent) {
-    uint64_t at = msgvec.value + sent * sizeof(struct mmsghdr);
+  uint32_t done = 0;
+  while (done < vlen) {
+    uint64_t at = msgvec.value + done * sizeof(struct mmsghdr);
     struct mmsghdr m;
     if (!t.mm().CopyIn(at, &m, sizeof(m)).ok()) {
-      if (sent == 0) return Errno(EFAULT);
+      if (done == 0) return Errno(EFAULT);
       break;
     }
-    ErrnoOr<uint64_t> n = SendMsgHdr(t, *socket, m.msg_hdr, flags);
+    ErrnoOr<uint64_t> n = one(at, m.msg_hdr);
     if (!n.ok()) {
-      if (sent == 0) return n.error();
+      if (done == 0) return n.error();
       break;
     }
     unsigned int len = static_cast<unsigned int>(*n);
@@ -483,8 +490,23 @@ ErrnoOr<uint64_t> Sendmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
              .CopyOut(at + offsetof(struct mmsghdr, msg_len), &len, sizeof(len))
              .ok())
       break;
+    ++done;
+    if (!more()) break;
   }
-  return sent;
+  return done;
+}
+
+}  // namespace
+
+ErrnoOr<uint64_t> Sendmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
+                           int flags) {
+  SENTRY_ASSIGN_OR_RETURN(SocketPtr socket, GetSocket(t, fd));
+  return ForEachMmsghdr(
+      t, msgvec, vlen,
+      [&](uint64_t, const struct msghdr& msg) {
+        return SendMsgHdr(t, *socket, msg, flags);
+      },
+      [] { return true; });
 }
 
 ErrnoOr<uint64_t> Recvmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
@@ -499,31 +521,16 @@ ErrnoOr<uint64_t> Recvmmsg(Task& t, Fd fd, UserAddr msgvec, uint32_t vlen,
       return Errno(EINVAL);
     deadline = absl::Now() + absl::DurationFromTimespec(ts);
   }
-  vlen = std::min<uint32_t>(vlen, kUioMaxIov);
-  uint32_t received = 0;
-  while (received < vlen) {
-    uint64_t at = msgvec.value + received * sizeof(struct mmsghdr);
-    struct mmsghdr m;
-    if (!t.mm().CopyIn(at, &m, sizeof(m)).ok()) {
-      if (received == 0) return Errno(EFAULT);
-      break;
-    }
-    ErrnoOr<uint64_t> n = RecvMsgHdr(t, *socket, at, m.msg_hdr, flags);
-    if (!n.ok()) {
-      if (received == 0) return n.error();
-      break;
-    }
-    unsigned int len = static_cast<unsigned int>(*n);
-    if (!t.mm()
-             .CopyOut(at + offsetof(struct mmsghdr, msg_len), &len, sizeof(len))
-             .ok())
-      break;
-    ++received;
-    // MSG_WAITFORONE: only the first waits.
-    if (flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
-    if (deadline && absl::Now() >= *deadline) break;
-  }
-  return received;
+  return ForEachMmsghdr(
+      t, msgvec, vlen,
+      [&](uint64_t at, const struct msghdr& msg) {
+        return RecvMsgHdr(t, *socket, at, msg, flags);
+      },
+      [&] {
+        // MSG_WAITFORONE: only the first waits.
+        if (flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
+        return !(deadline && absl::Now() >= *deadline);
+      });
 }
 
 ErrnoOr<void> Shutdown(Task& t, Fd fd, int how) {
