@@ -787,7 +787,7 @@ ErrnoOr<std::vector<uint8_t>> UnixSocket::GetPeerName() {
 
 ErrnoOr<size_t> UnixSocket::Read(kernel::Task& t, std::span<uint8_t> dst) {
   SENTRY_ASSIGN_OR_RETURN(RecvResult r, RecvMsg(t, dst.size(), 0));
-  std::memcpy(dst.data(), r.data.data(), r.data.size());
+  if (!r.data.empty()) std::memcpy(dst.data(), r.data.data(), r.data.size());
   // read(2) has nowhere to put file descriptors: they are closed, as
   // Linux's scm_destroy does.
   return r.data.size();
