@@ -27,6 +27,15 @@ ErrnoOr<void> RtSigaction(Task& t, int sig, UserAddr act, UserAddr oldact,
   if (!act.null()) {
     next.mask &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
     slot = next;
+    // POSIX: setting a pending signal's action to SIG_IGN, or to SIG_DFL
+    // when its default is to ignore it, discards it (blocked or not) from
+    // the process's and every thread's pending sets. SIGCONT's default
+    // (continue) is not "ignore": a pending SIGCONT stays.
+    bool ignored =
+        next.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
+        (next.handler == reinterpret_cast<uint64_t>(SIG_DFL) &&
+         kernel::DefaultActionOf(sig) == kernel::DefaultAction::kIgnore);
+    if (ignored) t.group().DiscardPending(kernel::SigBit(sig));
   }
   return {};
 }
