@@ -218,7 +218,8 @@ ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
           table.TryWait(t.pid(), sel, /*peek=*/true, which);
       return !r.ok() || r->has_value();
     });
-    if (!waited.ok()) return Errno(EINTR);
+    // -ERESTARTSYS: an SA_RESTART handler restarts the wait (wait(2)).
+    if (!waited.ok()) return waited.error();
   }
 }
 
