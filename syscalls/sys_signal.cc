@@ -109,13 +109,17 @@ ErrnoOr<void> SignalSelf(Task& t, int sig, bool thread) {
 
 namespace {
 
-// May `sender` signal `target`? Root may signal anyone; others need their
-// real or effective UID to match the target's real or saved UID (kill(2)).
-bool MaySignal(Task& sender, Task& target) {
+// May `sender` signal a process with real UID `ruid` and saved UID
+// `suid`? Root may signal anyone; others need their real or effective UID
+// to match the target's real or saved UID (kill(2)).
+bool MaySignalUids(Task& sender, uid_t ruid, uid_t suid) {
   const kernel::Credentials& s = sender.creds();
-  const kernel::Credentials& d = target.creds();
-  return s.euid == 0 || s.ruid == d.ruid || s.ruid == d.suid ||
-         s.euid == d.ruid || s.euid == d.suid;
+  return s.euid == 0 || s.ruid == ruid || s.ruid == suid || s.euid == ruid ||
+         s.euid == suid;
+}
+
+bool MaySignal(Task& sender, Task& target) {
+  return MaySignalUids(sender, target.creds().ruid, target.creds().suid);
 }
 
 // Queues `sig` on `target`'s process as kill(2) would, or on the thread
@@ -146,18 +150,25 @@ ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   if (pid == INT32_MIN) return Errno(ESRCH);
   if (pid == t.pid()) return SignalSelf(t, sig, /*thread=*/false);
   int allowed = 0;
-  int found =
-      t.kernel().processes().ForEachTarget(t.pid(), pid, [&](Task& target) {
-        if (target.pid() == t.pid()) {
+  using KillTarget = kernel::ProcessTable::KillTarget;
+  int found = t.kernel().processes().ForEachTarget(
+      t.pid(), pid, [&](const KillTarget& target) {
+        if (target.task != nullptr && target.task->pid() == t.pid()) {
           if (sig != 0) {
             siginfo_t info = SenderInfo(t, sig, /*thread=*/false);
             t.QueueSignal(sig, &info);
           }
           ++allowed;
-        } else if (MaySignal(t, target)) {
-          Deliver(t, target, sig);
-          ++allowed;
+          return;
         }
+        // kill(2): SIGCONT needs only the same session.
+        bool may = target.task != nullptr
+                       ? MaySignal(t, *target.task)
+                       : MaySignalUids(t, target.ruid, target.suid);
+        if (!may && !(sig == SIGCONT && target.same_session)) return;
+        ++allowed;
+        // A zombie takes the signal and drops it.
+        if (target.task != nullptr) Deliver(t, *target.task, sig);
       });
   if (found == 0) return Errno(ESRCH);
   if (allowed == 0) return Errno(EPERM);

@@ -190,6 +190,8 @@ void ReportExit(Task& t, const ExitStatus& status) {
   st.code = status.code;
   st.signal = status.signal;
   st.core = status.core;
+  st.uid = static_cast<int>(t.creds().ruid);
+  st.suid = static_cast<int>(t.creds().suid);
   const int parent_pid = t.ppid();
   // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombies.
   bool autoreap = false;

@@ -207,9 +207,8 @@ ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
     st.uid = p.uid;
     if (p.zombie) {
       if (!(which & kWaitExited)) continue;
-      st = *p.zombie;
+      st = *p.zombie;  // with the real UID it had at its exit
       st.pid = it->first;
-      st.uid = p.uid;
       if (!peek) procs_.erase(it);
       return std::optional<ChildStatus>(st);
     }
@@ -309,19 +308,25 @@ ErrnoOr<int> ProcessTable::NewSession(int pid) {
   return pid;
 }
 
-int ProcessTable::ForEachTarget(int caller, int sel,
-                                const std::function<void(Task&)>& fn) {
+int ProcessTable::ForEachTarget(
+    int caller, int sel, const std::function<void(const KillTarget&)>& fn) {
   CallbackLock l(this);
   int caller_pgid = procs_.count(caller) ? procs_[caller].pgid : 0;
+  int caller_sid = procs_.count(caller) ? procs_[caller].sid : 0;
   int n = 0;
   for (const auto& [pid, p] : procs_) {
-    if (p.task == nullptr) continue;
+    if (p.task == nullptr && !p.zombie) continue;  // not attached yet
     bool match = sel > 0     ? pid == sel
                  : sel == 0  ? p.pgid == caller_pgid
                  : sel == -1 ? (pid != 1 && pid != caller)
                              : p.pgid == -sel;
     if (!match) continue;
-    fn(*p.task);
+    KillTarget target{.task = p.task, .same_session = p.sid == caller_sid};
+    if (p.zombie) {
+      target.ruid = p.zombie->uid;
+      target.suid = p.zombie->suid;
+    }
+    fn(target);
     ++n;
   }
   return n;

@@ -33,6 +33,7 @@ struct ChildStatus {
   Kind kind = Kind::kExited;
   int pid = 0;
   int uid = 0;
+  int suid = 0;    // for kill's permission check on a zombie
   int code = 0;    // exit code, if signal == 0
   int signal = 0;  // terminating (or, for kStopped, stopping) signal
   bool core = false;
@@ -118,10 +119,19 @@ class ProcessTable {
   ErrnoOr<int> NewSession(int pid) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls `fn` (with the table locked, so the task stays alive; `fn` must
-  // not block or call back into the table) on each live target of kill(2):
-  // one PID, the caller's group (0), group -sel, or everyone but init and
-  // the caller (-1). Returns how many there were.
-  int ForEachTarget(int caller, int sel, const std::function<void(Task&)>& fn)
+  // not block or call back into the table) on each target of kill(2): one
+  // PID, the caller's group (0), group -sel, or everyone but init and the
+  // caller (-1). Zombies are targets too (with a null task): on Linux a
+  // process can be signalled, to no effect, until it is reaped. Returns
+  // how many there were.
+  struct KillTarget {
+    Task* task = nullptr;  // null for a zombie
+    int ruid = 0;          // a zombie's real and saved UIDs at its exit
+    int suid = 0;
+    bool same_session = false;  // as the caller's (SIGCONT's permission)
+  };
+  int ForEachTarget(int caller, int sel,
+                    const std::function<void(const KillTarget&)>& fn)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Every live task (for killing the sandbox when init exits).
   void ForEachLive(const std::function<void(Task&)>& fn)
