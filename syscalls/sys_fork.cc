@@ -189,6 +189,8 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
   t.regs().rsp = r.program.stack_pointer;
   t.clear_child_tid() = 0;
   t.robust_list() = 0;
+  // The old image's alternate signal stack is gone with it.
+  t.altstack() = stack_t{nullptr, SS_DISABLE, 0};
   t.ReleaseVforkParent();
   return uint64_t{0};
 }

@@ -257,7 +257,9 @@ ErrnoOr<uint64_t> RestartSyscall(Task& t) { return t.RunRestart(); }
 
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t& cur = t.altstack();
-  bool on = !(cur.ss_flags & SS_DISABLE) &&
+  // As Linux's on_sig_stack: with SS_AUTODISARM nobody counts as on the
+  // stack (it is disarmed while a handler runs there).
+  bool on = !(cur.ss_flags & (SS_DISABLE | kernel::kSsAutodisarm)) &&
             t.regs().rsp > reinterpret_cast<uint64_t>(cur.ss_sp) &&
             t.regs().rsp <= reinterpret_cast<uint64_t>(cur.ss_sp) + cur.ss_size;
   if (!old_ss.null()) {
@@ -269,8 +271,7 @@ ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t next;
   SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(ss.value, &next, sizeof(next)));
   if (on) return Errno(EPERM);
-  constexpr int kSsAutodisarm = 1 << 31;  // linux/signal.h
-  int mode = next.ss_flags & ~kSsAutodisarm;
+  int mode = next.ss_flags & ~kernel::kSsAutodisarm;
   if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) {
     return Errno(EINVAL);
   }
@@ -280,7 +281,8 @@ ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   }
   constexpr size_t kMinSigstksz = 2048;  // the kernel's MINSIGSTKSZ
   if (next.ss_size < kMinSigstksz) return Errno(ENOMEM);
-  cur = stack_t{next.ss_sp, 0, next.ss_size};
+  cur =
+      stack_t{next.ss_sp, next.ss_flags & kernel::kSsAutodisarm, next.ss_size};
   return {};
 }
 

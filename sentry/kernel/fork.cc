@@ -297,6 +297,11 @@ ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   }
   InheritedState state = parent.StateForFork(flags & CLONE_FILES);
   state.regs.rax = 0;  // the child's return value
+  // A child sharing the memory but running alongside its parent (no
+  // CLONE_VFORK) must not use the parent's alternate signal stack.
+  if ((flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM) {
+    state.altstack = stack_t{nullptr, SS_DISABLE, 0};
+  }
   if (req.stack != 0) state.regs.rsp = req.stack;
   if (flags & CLONE_SETTLS) state.regs.fs_base = req.tls;
   if (flags & CLONE_PARENT_SETTID) {

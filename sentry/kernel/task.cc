@@ -442,6 +442,7 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.affinity = affinity();
   s.comm = comm();
   s.sched = sched();
+  s.altstack = altstack_;
   if (s.sched.reset_on_fork) {
     // SCHED_RESET_ON_FORK (sched(7)): the child starts with a normal
     // policy, a nice value of at least 0, and without the flag.
@@ -469,6 +470,7 @@ void Task::AdoptState(InheritedState s, bool thread) {
   set_affinity(s.affinity);
   set_comm(s.comm);
   set_sched(s.sched);
+  if (!thread) altstack_ = s.altstack;
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,

@@ -54,6 +54,10 @@ inline constexpr uint64_t SigBit(int sig) { return 1ULL << (sig - 1); }
 inline constexpr uint64_t kUnblockableSignals =
     SigBit(SIGKILL) | SigBit(SIGSTOP);
 
+// sigaltstack's SS_AUTODISARM (linux/signal.h): the alternate stack is
+// cleared while a handler runs on it and restored by sigreturn.
+inline constexpr int kSsAutodisarm = 1 << 31;
+
 // The kernel's struct sigaction for rt_sigaction (not glibc's).
 struct KernelSigaction {
   uint64_t handler = 0;  // SIG_DFL (0), SIG_IGN (1) or an address
@@ -120,6 +124,10 @@ struct InheritedState {
   std::array<uint64_t, 16> affinity{};
   std::string comm;
   SchedParams sched;
+  // sigaltstack(2): a fork child inherits it; clone with CLONE_VM but not
+  // CLONE_VFORK (a thread, or a process on the same memory) starts
+  // without one, as on Linux.
+  stack_t altstack{nullptr, SS_DISABLE, 0};
 };
 
 class Task;
@@ -445,7 +453,8 @@ class Task : public vfs::Waiter {
   // stack pointer; returns the restored rax. A bad frame kills with
   // SIGSEGV, as on Linux.
   ErrnoOr<uint64_t> SignalReturn();
-  // sigaltstack(2)'s state.
+  // sigaltstack(2)'s state; ss_flags is SS_DISABLE or 0, plus
+  // kSsAutodisarm.
   stack_t& altstack() { return altstack_; }
   // What restart_syscall(2) resumes (Linux's restart_block): a syscall
   // that returns -ERESTART_RESTARTBLOCK saves here how to go on (nanosleep:
