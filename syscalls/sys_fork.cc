@@ -225,6 +225,12 @@ ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
   }
 }
 
+// __WALL and __WCLONE as TryWait's kWait* bits (__WALL wins).
+int CloneSelection(int options) {
+  if (options & __WALL) return kernel::kWaitAll;
+  return (options & __WCLONE) ? kernel::kWaitClone : 0;
+}
+
 // wait4/waitid's rusage: an exited child's CPU time with its reaped
 // descendants' (Linux's RUSAGE_BOTH); other fields are not kept.
 ErrnoOr<void> CopyOutChildUsage(Task& t, UserAddr rusage,
@@ -249,6 +255,7 @@ ErrnoOr<uint64_t> Wait4(Task& t, int pid, UserAddr status, int options,
   int which = kernel::kWaitExited;
   if (options & WUNTRACED) which |= kernel::kWaitStopped;
   if (options & WCONTINUED) which |= kernel::kWaitContinued;
+  which |= CloneSelection(options);
   SENTRY_ASSIGN_OR_RETURN(std::optional<kernel::ChildStatus> child,
                           WaitChild(t, pid, options & WNOHANG, false, which));
   if (!child) return uint64_t{0};
@@ -286,6 +293,7 @@ ErrnoOr<void> Waitid(Task& t, int idtype, int id, UserAddr infop, int options,
   if (options & WEXITED) which |= kernel::kWaitExited;
   if (options & WSTOPPED) which |= kernel::kWaitStopped;
   if (options & WCONTINUED) which |= kernel::kWaitContinued;
+  which |= CloneSelection(options);
   SENTRY_ASSIGN_OR_RETURN(
       std::optional<kernel::ChildStatus> child,
       WaitChild(t, sel, options & WNOHANG, options & WNOWAIT, which));

@@ -289,7 +289,8 @@ ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   SENTRY_ASSIGN_OR_RETURN(
       int pid, kernel.processes().Allocate(
                    parent.pid(), static_cast<int>(parent.creds().ruid),
-                   parent.rlimits()[RLIMIT_NPROC].rlim_cur));
+                   parent.rlimits()[RLIMIT_NPROC].rlim_cur,
+                   /*clone_child=*/req.exit_signal != SIGCHLD));
   ErrnoOr<mm::ForkedMemory> memory = parent.mm().CopyForFork();
   if (!memory.ok()) {
     kernel.processes().Exited(pid, ChildStatus{}, true);

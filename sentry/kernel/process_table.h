@@ -53,6 +53,10 @@ struct ChildStatus {
 inline constexpr int kWaitExited = 1;
 inline constexpr int kWaitStopped = 2;
 inline constexpr int kWaitContinued = 4;
+// __WCLONE: wait only for "clone" children (those whose exit signal is not
+// SIGCHLD); __WALL: for every child. Without either, only for the others.
+inline constexpr int kWaitClone = 8;
+inline constexpr int kWaitAll = 16;
 
 class ProcessTable {
  public:
@@ -64,8 +68,9 @@ class ProcessTable {
   void AddInit(Task* task) ABSL_LOCKS_EXCLUDED(mu_);
   // A new PID for a child of `parent` (same group and session), counted
   // against `uid`'s `nproc_limit` (RLIMIT_NPROC; EAGAIN beyond it).
-  ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `clone_child`: its exit signal is not SIGCHLD (see kWaitClone).
+  ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit,
+                        bool clone_child = false) ABSL_LOCKS_EXCLUDED(mu_);
   // A TID for a new thread (not a process: it has no entry of its own),
   // counted like a process against the caps; freed by FreeThread.
   ErrnoOr<int> AllocateThread(int uid, uint64_t nproc_limit)
@@ -176,6 +181,7 @@ class ProcessTable {
     int stop_report = 0;  // a stop not yet reported to wait: its signal
     bool continue_report = false;
     bool subreaper = false;
+    bool clone_child = false;  // exit signal other than SIGCHLD
     int pdeath_signal = 0;
   };
   bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;
