@@ -191,6 +191,12 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
   t.robust_list() = 0;
   // The old image's alternate signal stack is gone with it.
   t.altstack() = stack_t{nullptr, SS_DISABLE, 0};
+  t.creds().keepcaps = false;
+  t.saved_auxv().clear();
+  for (const auto& [type, value] : r.program.auxv) {
+    t.saved_auxv().push_back(type);
+    t.saved_auxv().push_back(value);
+  }
   t.ReleaseVforkParent();
   return uint64_t{0};
 }

@@ -443,6 +443,10 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.comm = comm();
   s.sched = sched();
   s.altstack = altstack_;
+  s.no_new_privs = no_new_privs_;
+  s.timer_slack_ns = timer_slack_ns_;
+  s.thp_disabled = group_->thp_disabled();
+  s.auxv = saved_auxv_;
   if (s.sched.reset_on_fork) {
     // SCHED_RESET_ON_FORK (sched(7)): the child starts with a normal
     // policy, a nice value of at least 0, and without the flag.
@@ -471,6 +475,10 @@ void Task::AdoptState(InheritedState s, bool thread) {
   set_comm(s.comm);
   set_sched(s.sched);
   if (!thread) altstack_ = s.altstack;
+  no_new_privs_ = s.no_new_privs;
+  timer_slack_ns_ = default_timer_slack_ns_ = s.timer_slack_ns;
+  if (!thread) group_->set_thp_disabled(s.thp_disabled);
+  saved_auxv_ = std::move(s.auxv);
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,

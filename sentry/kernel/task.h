@@ -66,6 +66,9 @@ struct KernelSigaction {
   uint64_t mask = 0;
 };
 
+// Capabilities 0-40 (CAP_CHOWN to CAP_CHECKPOINT_RESTORE).
+inline constexpr uint64_t kFullCapSet = (uint64_t{1} << 41) - 1;
+
 // credentials(7). The filesystem IDs (what file permission checks and
 // new files' owners use) follow the effective IDs: every set*uid/set*gid
 // call resets them, and setfsuid/setfsgid move them apart.
@@ -73,6 +76,12 @@ struct Credentials {
   uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
   gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<gid_t> groups;
+  // PR_SET_KEEPCAPS (Linux's SECURE_KEEP_CAPS): kept by fork, cleared by
+  // execve.
+  bool keepcaps = false;
+  // The capability bounding set (PR_CAPBSET_READ/DROP): every capability
+  // up to CAP_LAST_CAP (40) at first; a drop is kept by fork and execve.
+  uint64_t cap_bset = kFullCapSet;
 };
 
 // The process's view of the file system (Linux's fs_struct).
@@ -128,6 +137,10 @@ struct InheritedState {
   // CLONE_VFORK (a thread, or a process on the same memory) starts
   // without one, as on Linux.
   stack_t altstack{nullptr, SS_DISABLE, 0};
+  bool no_new_privs = false;
+  uint64_t timer_slack_ns = 0;
+  bool thp_disabled = false;
+  std::vector<uint64_t> auxv;
 };
 
 class Task;
@@ -206,6 +219,11 @@ class ThreadGroup {
   bool Stop() ABSL_LOCKS_EXCLUDED(mu_);
   bool Continue() ABSL_LOCKS_EXCLUDED(mu_);
   bool stopped() const { return stopped_.load(); }
+  // PR_SET_THP_DISABLE. Linux keeps it in the mm (so a CLONE_VM process
+  // shares it too); here the threads of the process share it. Kept by
+  // fork and execve.
+  bool thp_disabled() const { return thp_disabled_.load(); }
+  void set_thp_disabled(bool v) { thp_disabled_.store(v); }
   // Discards the group's and every thread's pending signals in `mask`.
   void DiscardPending(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -274,6 +292,7 @@ class ThreadGroup {
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> exiting_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> thp_disabled_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
   vfs::WaitQueue signal_queue_;
@@ -354,6 +373,15 @@ class Task : public vfs::Waiter {
   int& pdeath_signal() { return pdeath_signal_; }
   bool& no_new_privs() { return no_new_privs_; }
   int& dumpable() { return dumpable_; }
+  // PR_SET_TIMERSLACK's value and what 0 restores: the slack the parent
+  // had at fork (Linux's default_timer_slack_ns). Nothing sleeps by it:
+  // the host's timers decide.
+  static constexpr uint64_t kDefaultTimerSlackNs = 50000;
+  uint64_t& timer_slack_ns() { return timer_slack_ns_; }
+  uint64_t default_timer_slack_ns() const { return default_timer_slack_ns_; }
+  // The auxiliary vector execve gave the program, (type, value) pairs
+  // ending with AT_NULL (PR_GET_AUXV; Linux's mm->saved_auxv).
+  std::vector<uint64_t>& saved_auxv() { return saved_auxv_; }
   bool& child_subreaper() { return child_subreaper_; }
   // Scheduling policy, real-time priority and nice value (getpriority,
   // sched_getattr...). Thread safe: another task may set them by TID.
@@ -582,6 +610,9 @@ class Task : public vfs::Waiter {
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;
   int dumpable_ = 1;
+  uint64_t timer_slack_ns_ = kDefaultTimerSlackNs;
+  uint64_t default_timer_slack_ns_ = kDefaultTimerSlackNs;
+  std::vector<uint64_t> saved_auxv_;
   bool child_subreaper_ = false;
   mutable absl::Mutex sched_mu_;
   SchedParams sched_ ABSL_GUARDED_BY(sched_mu_);
