@@ -159,11 +159,17 @@ struct CpuTimes {
 // instance with its own siginfo, delivered in order.
 class PendingSignals {
  public:
-  // How many real-time signals may be queued (RLIMIT_SIGPENDING's usual
-  // value on a small machine, and a bound on the Sentry's memory).
+  // A bound on the real-time signals queued, whatever RLIMIT_SIGPENDING
+  // says (the Sentry's memory).
   static constexpr size_t kMaxQueued = 7500;
-  // False if a real-time signal found the queue full (sigqueue: EAGAIN).
-  bool Add(int sig, const siginfo_t& info) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues `sig`. A real-time signal beyond `limit` (the receiver's
+  // RLIMIT_SIGPENDING) queued ones is refused (false: sigqueue's EAGAIN),
+  // except one from kill(2) (SI_USER), which still becomes pending with
+  // an empty siginfo if it is not already, as on Linux.
+  // How we differ from Linux: the count is of this queue (the process's,
+  // or one thread's), not of every signal queued for the receiver's user.
+  bool Add(int sig, const siginfo_t& info, uint64_t limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Removes one instance of `sig`; nullopt if none is pending.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
   // Drops every pending instance of the signals in `mask` (SIGCONT
@@ -230,7 +236,9 @@ class ThreadGroup {
   // Process-directed signals (kill(2)): pending for the group; one thread
   // that does not block the signal is woken to take it. False if a
   // real-time signal's queue is full.
-  bool QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
+  // `limit`: see PendingSignals::Add.
+  bool QueueSignal(int sig, const siginfo_t* info, uint64_t limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t pending() const { return pending_.set(); }
   // Notified with POLLIN whenever a signal becomes pending for the process
   // or any of its threads (Linux's sighand->signalfd_wqh): signalfd
