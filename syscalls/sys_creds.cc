@@ -207,10 +207,27 @@ ErrnoOr<void> Capset(Task& t, UserAddr header, UserAddr data) {
   return {};
 }
 
+namespace {
+
+// Linux 6.4's PR_GET_AUXV.
+constexpr int kPrGetAuxv = 0x41555856;
+
+// PR_GET_AUXV: copies as much of the saved vector as `len` allows and
+// returns its whole size. How we differ from Linux: its size is that of
+// the vector the program got, up to AT_NULL, where Linux returns the size
+// of its fixed array (zero-padded past AT_NULL).
+ErrnoOr<uint64_t> GetAuxv(Task& t, uint64_t addr, uint64_t len) {
+  const std::vector<uint64_t>& auxv = t.saved_auxv();
+  uint64_t size = auxv.size() * sizeof(uint64_t);
+  uint64_t n = std::min(size, len);
+  if (n != 0) SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(addr, auxv.data(), n));
+  return size;
+}
+
+}  // namespace
+
 ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
                         uint64_t a4, uint64_t a5) {
-  (void)a4;
-  (void)a5;
   switch (option) {
     case PR_SET_NAME: {
       char name[16] = {};
@@ -236,11 +253,13 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
       SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(a2, &sig, sizeof(sig)));
       return uint64_t{0};
     }
+    // The unused arguments must be 0, so they can be given a meaning later.
     case PR_SET_NO_NEW_PRIVS:
-      if (a2 != 1 || a3 != 0) return Errno(EINVAL);
+      if (a2 != 1 || a3 != 0 || a4 != 0 || a5 != 0) return Errno(EINVAL);
       t.no_new_privs() = true;
       return uint64_t{0};
     case PR_GET_NO_NEW_PRIVS:
+      if (a2 != 0 || a3 != 0 || a4 != 0 || a5 != 0) return Errno(EINVAL);
       return uint64_t{t.no_new_privs() ? 1u : 0u};
     case PR_SET_DUMPABLE:
       if (a2 > 1) return Errno(EINVAL);
@@ -261,12 +280,40 @@ ErrnoOr<uint64_t> Prctl(Task& t, int option, uint64_t a2, uint64_t a3,
       return uint64_t{0};
     case PR_CAPBSET_READ:
       if (a2 > CAP_LAST_CAP) return Errno(EINVAL);
-      return uint64_t{1};
+      return uint64_t{(t.creds().cap_bset >> a2) & 1};
+    case PR_CAPBSET_DROP:
+      // Needs CAP_SETPCAP, which only root has here (capabilities follow
+      // the effective UID).
+      if (a2 > CAP_LAST_CAP) return Errno(EINVAL);
+      if (t.creds().euid != 0) return Errno(EPERM);
+      t.creds().cap_bset &= ~(uint64_t{1} << a2);
+      return uint64_t{0};
     case PR_SET_KEEPCAPS:
-    case PR_SET_TIMERSLACK:
+      if (a2 > 1) return Errno(EINVAL);
+      t.creds().keepcaps = a2 == 1;
       return uint64_t{0};
     case PR_GET_KEEPCAPS:
+      return uint64_t{t.creds().keepcaps ? 1u : 0u};
+    case PR_GET_TID_ADDRESS:
+      // set_tid_address's (or CLONE_CHILD_CLEARTID's) pointer.
+      SENTRY_RETURN_IF_ERRNO(t.mm().CopyOut(a2, &t.clear_child_tid(),
+                                            sizeof(t.clear_child_tid())));
       return uint64_t{0};
+    case PR_SET_TIMERSLACK:
+      t.timer_slack_ns() = a2 == 0 ? t.default_timer_slack_ns() : a2;
+      return uint64_t{0};
+    case PR_GET_TIMERSLACK:
+      return t.timer_slack_ns();
+    case PR_SET_THP_DISABLE:
+      if (a3 != 0 || a4 != 0 || a5 != 0) return Errno(EINVAL);
+      t.group().set_thp_disabled(a2 != 0);
+      return uint64_t{0};
+    case PR_GET_THP_DISABLE:
+      if (a2 != 0 || a3 != 0 || a4 != 0 || a5 != 0) return Errno(EINVAL);
+      return uint64_t{t.group().thp_disabled() ? 1u : 0u};
+    case kPrGetAuxv:
+      if (a4 != 0 || a5 != 0) return Errno(EINVAL);
+      return GetAuxv(t, a2, a3);
     default:
       return Errno(EINVAL);
   }

@@ -189,6 +189,14 @@ ErrnoOr<uint64_t> Execveat(Task& t, Fd dirfd, CString path, UserAddr argv,
   t.regs().rsp = r.program.stack_pointer;
   t.clear_child_tid() = 0;
   t.robust_list() = 0;
+  // The old image's alternate signal stack is gone with it.
+  t.altstack() = stack_t{nullptr, SS_DISABLE, 0};
+  t.creds().keepcaps = false;
+  t.saved_auxv().clear();
+  for (const auto& [type, value] : r.program.auxv) {
+    t.saved_auxv().push_back(type);
+    t.saved_auxv().push_back(value);
+  }
   t.ReleaseVforkParent();
   return uint64_t{0};
 }
@@ -218,8 +226,15 @@ ErrnoOr<std::optional<kernel::ChildStatus>> WaitChild(Task& t, int sel,
           table.TryWait(t.pid(), sel, /*peek=*/true, which);
       return !r.ok() || r->has_value();
     });
-    if (!waited.ok()) return Errno(EINTR);
+    // -ERESTARTSYS: an SA_RESTART handler restarts the wait (wait(2)).
+    if (!waited.ok()) return waited.error();
   }
+}
+
+// __WALL and __WCLONE as TryWait's kWait* bits (__WALL wins).
+int CloneSelection(int options) {
+  if (options & __WALL) return kernel::kWaitAll;
+  return (options & __WCLONE) ? kernel::kWaitClone : 0;
 }
 
 // wait4/waitid's rusage: an exited child's CPU time with its reaped
@@ -246,6 +261,7 @@ ErrnoOr<uint64_t> Wait4(Task& t, int pid, UserAddr status, int options,
   int which = kernel::kWaitExited;
   if (options & WUNTRACED) which |= kernel::kWaitStopped;
   if (options & WCONTINUED) which |= kernel::kWaitContinued;
+  which |= CloneSelection(options);
   SENTRY_ASSIGN_OR_RETURN(std::optional<kernel::ChildStatus> child,
                           WaitChild(t, pid, options & WNOHANG, false, which));
   if (!child) return uint64_t{0};
@@ -283,6 +299,7 @@ ErrnoOr<void> Waitid(Task& t, int idtype, int id, UserAddr infop, int options,
   if (options & WEXITED) which |= kernel::kWaitExited;
   if (options & WSTOPPED) which |= kernel::kWaitStopped;
   if (options & WCONTINUED) which |= kernel::kWaitContinued;
+  which |= CloneSelection(options);
   SENTRY_ASSIGN_OR_RETURN(
       std::optional<kernel::ChildStatus> child,
       WaitChild(t, sel, options & WNOHANG, options & WNOWAIT, which));

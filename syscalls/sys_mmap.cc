@@ -77,6 +77,7 @@ ErrnoOr<uint64_t> Mmap(Task& t, UserAddr addr, uint64_t length, int prot,
   req.noreplace = (flags & MAP_FIXED_NOREPLACE) != 0 && !req.fixed;
   req.below_2g = (flags & MAP_32BIT) != 0;
   req.grows_down = (flags & MAP_GROWSDOWN) != 0;
+  req.as_limit = t.rlimits()[RLIMIT_AS].rlim_cur;
   if (!file) return t.mm().Map(req);
   if (req.shared) {
     // Files that keep their data in MemoryFile pages (tmpfs, memfd, the
@@ -152,8 +153,8 @@ ErrnoOr<void> Mincore(Task& t, UserAddr addr, uint64_t length, UserAddr vec) {
 
 ErrnoOr<uint64_t> Mremap(Task& t, UserAddr old_addr, uint64_t old_size,
                          uint64_t new_size, int flags, UserAddr new_addr) {
-  return t.mm().Remap(old_addr.value, old_size, new_size, flags,
-                      new_addr.value);
+  return t.mm().Remap(old_addr.value, old_size, new_size, flags, new_addr.value,
+                      t.rlimits()[RLIMIT_AS].rlim_cur);
 }
 
 namespace {
@@ -247,6 +248,9 @@ ErrnoOr<void> Mlockall(Task& t, int flags) {
 
 ErrnoOr<void> Munlockall(Task&) { return {}; }
 
-ErrnoOr<uint64_t> Brk(Task& t, UserAddr addr) { return t.mm().Brk(addr.value); }
+ErrnoOr<uint64_t> Brk(Task& t, UserAddr addr) {
+  return t.mm().Brk(addr.value, t.rlimits()[RLIMIT_AS].rlim_cur,
+                    t.rlimits()[RLIMIT_DATA].rlim_cur);
+}
 
 }  // namespace sentry::syscalls

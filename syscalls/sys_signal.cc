@@ -27,6 +27,15 @@ ErrnoOr<void> RtSigaction(Task& t, int sig, UserAddr act, UserAddr oldact,
   if (!act.null()) {
     next.mask &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
     slot = next;
+    // POSIX: setting a pending signal's action to SIG_IGN, or to SIG_DFL
+    // when its default is to ignore it, discards it (blocked or not) from
+    // the process's and every thread's pending sets. SIGCONT's default
+    // (continue) is not "ignore": a pending SIGCONT stays.
+    bool ignored =
+        next.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
+        (next.handler == reinterpret_cast<uint64_t>(SIG_DFL) &&
+         kernel::DefaultActionOf(sig) == kernel::DefaultAction::kIgnore);
+    if (ignored) t.group().DiscardPending(kernel::SigBit(sig));
   }
   return {};
 }
@@ -100,13 +109,17 @@ ErrnoOr<void> SignalSelf(Task& t, int sig, bool thread) {
 
 namespace {
 
-// May `sender` signal `target`? Root may signal anyone; others need their
-// real or effective UID to match the target's real or saved UID (kill(2)).
-bool MaySignal(Task& sender, Task& target) {
+// May `sender` signal a process with real UID `ruid` and saved UID
+// `suid`? Root may signal anyone; others need their real or effective UID
+// to match the target's real or saved UID (kill(2)).
+bool MaySignalUids(Task& sender, uid_t ruid, uid_t suid) {
   const kernel::Credentials& s = sender.creds();
-  const kernel::Credentials& d = target.creds();
-  return s.euid == 0 || s.ruid == d.ruid || s.ruid == d.suid ||
-         s.euid == d.ruid || s.euid == d.suid;
+  return s.euid == 0 || s.ruid == ruid || s.ruid == suid || s.euid == ruid ||
+         s.euid == suid;
+}
+
+bool MaySignal(Task& sender, Task& target) {
+  return MaySignalUids(sender, target.creds().ruid, target.creds().suid);
 }
 
 // Queues `sig` on `target`'s process as kill(2) would, or on the thread
@@ -137,18 +150,25 @@ ErrnoOr<void> Kill(Task& t, int pid, int sig) {
   if (pid == INT32_MIN) return Errno(ESRCH);
   if (pid == t.pid()) return SignalSelf(t, sig, /*thread=*/false);
   int allowed = 0;
-  int found =
-      t.kernel().processes().ForEachTarget(t.pid(), pid, [&](Task& target) {
-        if (target.pid() == t.pid()) {
+  using KillTarget = kernel::ProcessTable::KillTarget;
+  int found = t.kernel().processes().ForEachTarget(
+      t.pid(), pid, [&](const KillTarget& target) {
+        if (target.task != nullptr && target.task->pid() == t.pid()) {
           if (sig != 0) {
             siginfo_t info = SenderInfo(t, sig, /*thread=*/false);
             t.QueueSignal(sig, &info);
           }
           ++allowed;
-        } else if (MaySignal(t, target)) {
-          Deliver(t, target, sig);
-          ++allowed;
+          return;
         }
+        // kill(2): SIGCONT needs only the same session.
+        bool may = target.task != nullptr
+                       ? MaySignal(t, *target.task)
+                       : MaySignalUids(t, target.ruid, target.suid);
+        if (!may && !(sig == SIGCONT && target.same_session)) return;
+        ++allowed;
+        // A zombie takes the signal and drops it.
+        if (target.task != nullptr) Deliver(t, *target.task, sig);
       });
   if (found == 0) return Errno(ESRCH);
   if (allowed == 0) return Errno(EPERM);
@@ -237,7 +257,9 @@ ErrnoOr<uint64_t> RestartSyscall(Task& t) { return t.RunRestart(); }
 
 ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t& cur = t.altstack();
-  bool on = !(cur.ss_flags & SS_DISABLE) &&
+  // As Linux's on_sig_stack: with SS_AUTODISARM nobody counts as on the
+  // stack (it is disarmed while a handler runs there).
+  bool on = !(cur.ss_flags & (SS_DISABLE | kernel::kSsAutodisarm)) &&
             t.regs().rsp > reinterpret_cast<uint64_t>(cur.ss_sp) &&
             t.regs().rsp <= reinterpret_cast<uint64_t>(cur.ss_sp) + cur.ss_size;
   if (!old_ss.null()) {
@@ -249,8 +271,7 @@ ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   stack_t next;
   SENTRY_RETURN_IF_ERRNO(t.mm().CopyIn(ss.value, &next, sizeof(next)));
   if (on) return Errno(EPERM);
-  constexpr int kSsAutodisarm = 1 << 31;  // linux/signal.h
-  int mode = next.ss_flags & ~kSsAutodisarm;
+  int mode = next.ss_flags & ~kernel::kSsAutodisarm;
   if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) {
     return Errno(EINVAL);
   }
@@ -260,7 +281,8 @@ ErrnoOr<void> Sigaltstack(Task& t, UserAddr ss, UserAddr old_ss) {
   }
   constexpr size_t kMinSigstksz = 2048;  // the kernel's MINSIGSTKSZ
   if (next.ss_size < kMinSigstksz) return Errno(ENOMEM);
-  cur = stack_t{next.ss_sp, 0, next.ss_size};
+  cur =
+      stack_t{next.ss_sp, next.ss_flags & kernel::kSsAutodisarm, next.ss_size};
   return {};
 }
 

@@ -185,6 +185,10 @@ int BootCommand(const std::vector<std::string>& args) {
   kernel::ExecResult& exec = std::get<kernel::ExecResult>(loaded);
   task.regs().rip = exec.program.entry;
   task.regs().rsp = exec.program.stack_pointer;
+  for (const auto& [type, value] : exec.program.auxv) {
+    task.saved_auxv().push_back(type);
+    task.saved_auxv().push_back(value);
+  }
   task.executable() = exec.executable;
   task.set_comm(path.substr(path.rfind('/') + 1));
 

@@ -130,8 +130,9 @@ std::string StatusText(Task& t, int tid) {
       "RssFile:\t%8u kB\nRssShmem:\t%8u kB\nVmData:\t%8u kB\n"
       "VmStk:\t%8u kB\nVmExe:\t%8u kB\nVmLib:\t%8u kB\nVmPTE:\t%8u kB\n"
       "VmSwap:\t%8u kB\nHugetlbPages:\t%8u kB\nCoreDumping:\t0\n"
-      "THP_enabled:\t1\nuntag_mask:\t0xffffffffffffffff\n",
-      kb, kb, 0, 0, kb, kb, kb, 0, 0, data_kb, stack_kb, 0, 0, 0, 0, 0);
+      "THP_enabled:\t%d\nuntag_mask:\t0xffffffffffffffff\n",
+      kb, kb, 0, 0, kb, kb, kb, 0, 0, data_kb, stack_kb, 0, 0, 0, 0, 0,
+      t.group().thp_disabled() ? 0 : 1);
   absl::StrAppendFormat(
       &out,
       "Threads:\t%d\nSigQ:\t0/%u\nSigPnd:\t%s\nShdPnd:\t%s\nSigBlk:\t%s\n"
@@ -145,14 +146,14 @@ std::string StatusText(Task& t, int tid) {
   absl::StrAppendFormat(
       &out,
       "CapInh:\t%s\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t%s\nCapAmb:\t%s\n"
-      "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
+      "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n"
       "Speculation_Store_Bypass:\tthread vulnerable\n"
       "SpeculationIndirectBranch:\tconditional enabled\n"
       "Cpus_allowed:\t%x\nCpus_allowed_list:\t0-%d\n"
       "Mems_allowed:\t1\nMems_allowed_list:\t0\n"
       "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-      Hex64(0), Hex64(caps), Hex64(caps), Hex64(0x000001ffffffffff), Hex64(0),
-      cpu_mask, cpus - 1);
+      Hex64(0), Hex64(caps), Hex64(caps), Hex64(c.cap_bset), Hex64(0),
+      t.no_new_privs() ? 1 : 0, cpu_mask, cpus - 1);
   return out;
 }
 

@@ -190,6 +190,8 @@ void ReportExit(Task& t, const ExitStatus& status) {
   st.code = status.code;
   st.signal = status.signal;
   st.core = status.core;
+  st.uid = static_cast<int>(t.creds().ruid);
+  st.suid = static_cast<int>(t.creds().suid);
   const int parent_pid = t.ppid();
   // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) leaves no zombies.
   bool autoreap = false;
@@ -287,7 +289,8 @@ ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   SENTRY_ASSIGN_OR_RETURN(
       int pid, kernel.processes().Allocate(
                    parent.pid(), static_cast<int>(parent.creds().ruid),
-                   parent.rlimits()[RLIMIT_NPROC].rlim_cur));
+                   parent.rlimits()[RLIMIT_NPROC].rlim_cur,
+                   /*clone_child=*/req.exit_signal != SIGCHLD));
   ErrnoOr<mm::ForkedMemory> memory = parent.mm().CopyForFork();
   if (!memory.ok()) {
     kernel.processes().Exited(pid, ChildStatus{}, true);
@@ -295,6 +298,11 @@ ErrnoOr<int> CloneProcess(Task& parent, const CloneRequest& req) {
   }
   InheritedState state = parent.StateForFork(flags & CLONE_FILES);
   state.regs.rax = 0;  // the child's return value
+  // A child sharing the memory but running alongside its parent (no
+  // CLONE_VFORK) must not use the parent's alternate signal stack.
+  if ((flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM) {
+    state.altstack = stack_t{nullptr, SS_DISABLE, 0};
+  }
   if (req.stack != 0) state.regs.rsp = req.stack;
   if (flags & CLONE_SETTLS) state.regs.fs_base = req.tls;
   if (flags & CLONE_PARENT_SETTID) {

@@ -87,13 +87,15 @@ void ProcessTable::FreeThread(int tid) {
   threads_.erase(tid);
 }
 
-ErrnoOr<int> ProcessTable::Allocate(int parent, int uid, uint64_t nproc_limit) {
+ErrnoOr<int> ProcessTable::Allocate(int parent, int uid, uint64_t nproc_limit,
+                                    bool clone_child) {
   absl::MutexLock l(&mu_);
   SENTRY_ASSIGN_OR_RETURN(int pid, NextIdLocked(uid, nproc_limit));
   auto it = procs_.find(parent);
   Process& p = procs_[pid];
   p.parent = parent;
   p.uid = uid;
+  p.clone_child = clone_child;
   if (it != procs_.end()) {
     p.pgid = it->second.pgid;
     p.sid = it->second.sid;
@@ -122,6 +124,11 @@ int ProcessTable::Exited(int pid, const ChildStatus& status, bool autoreap,
     for (auto& [cpid, c] : procs_) {
       if (c.parent != pid) continue;
       c.parent = reaper;
+      // Linux's reparent_leader resets an orphan's exit signal to SIGCHLD,
+      // so the reaper's plain wait finds it. How we differ: the table
+      // forgets it is a clone child, but the orphan still sends its own
+      // exit signal.
+      c.clone_child = false;
       if (c.pdeath_signal != 0 && c.task != nullptr) {
         siginfo_t info{};
         info.si_signo = c.pdeath_signal;
@@ -200,6 +207,10 @@ ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
     bool match = sel > 0 ? (it->first == sel && it->second.parent == parent)
                          : Matches(it->second, parent, sel, caller_pgid);
     if (!match) continue;
+    if (!(which & kWaitAll) &&
+        it->second.clone_child != static_cast<bool>(which & kWaitClone)) {
+      continue;  // not counted either: ECHILD if no other child matches
+    }
     any = true;
     Process& p = it->second;
     ChildStatus st;
@@ -207,9 +218,8 @@ ErrnoOr<std::optional<ChildStatus>> ProcessTable::TryWait(int parent, int sel,
     st.uid = p.uid;
     if (p.zombie) {
       if (!(which & kWaitExited)) continue;
-      st = *p.zombie;
+      st = *p.zombie;  // with the real UID it had at its exit
       st.pid = it->first;
-      st.uid = p.uid;
       if (!peek) procs_.erase(it);
       return std::optional<ChildStatus>(st);
     }
@@ -309,19 +319,25 @@ ErrnoOr<int> ProcessTable::NewSession(int pid) {
   return pid;
 }
 
-int ProcessTable::ForEachTarget(int caller, int sel,
-                                const std::function<void(Task&)>& fn) {
+int ProcessTable::ForEachTarget(
+    int caller, int sel, const std::function<void(const KillTarget&)>& fn) {
   CallbackLock l(this);
   int caller_pgid = procs_.count(caller) ? procs_[caller].pgid : 0;
+  int caller_sid = procs_.count(caller) ? procs_[caller].sid : 0;
   int n = 0;
   for (const auto& [pid, p] : procs_) {
-    if (p.task == nullptr) continue;
+    if (p.task == nullptr && !p.zombie) continue;  // not attached yet
     bool match = sel > 0     ? pid == sel
                  : sel == 0  ? p.pgid == caller_pgid
                  : sel == -1 ? (pid != 1 && pid != caller)
                              : p.pgid == -sel;
     if (!match) continue;
-    fn(*p.task);
+    KillTarget target{.task = p.task, .same_session = p.sid == caller_sid};
+    if (p.zombie) {
+      target.ruid = p.zombie->uid;
+      target.suid = p.zombie->suid;
+    }
+    fn(target);
     ++n;
   }
   return n;

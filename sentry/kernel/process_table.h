@@ -33,6 +33,7 @@ struct ChildStatus {
   Kind kind = Kind::kExited;
   int pid = 0;
   int uid = 0;
+  int suid = 0;    // for kill's permission check on a zombie
   int code = 0;    // exit code, if signal == 0
   int signal = 0;  // terminating (or, for kStopped, stopping) signal
   bool core = false;
@@ -52,6 +53,10 @@ struct ChildStatus {
 inline constexpr int kWaitExited = 1;
 inline constexpr int kWaitStopped = 2;
 inline constexpr int kWaitContinued = 4;
+// __WCLONE: wait only for "clone" children (those whose exit signal is not
+// SIGCHLD); __WALL: for every child. Without either, only for the others.
+inline constexpr int kWaitClone = 8;
+inline constexpr int kWaitAll = 16;
 
 class ProcessTable {
  public:
@@ -63,8 +68,9 @@ class ProcessTable {
   void AddInit(Task* task) ABSL_LOCKS_EXCLUDED(mu_);
   // A new PID for a child of `parent` (same group and session), counted
   // against `uid`'s `nproc_limit` (RLIMIT_NPROC; EAGAIN beyond it).
-  ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `clone_child`: its exit signal is not SIGCHLD (see kWaitClone).
+  ErrnoOr<int> Allocate(int parent, int uid, uint64_t nproc_limit,
+                        bool clone_child = false) ABSL_LOCKS_EXCLUDED(mu_);
   // A TID for a new thread (not a process: it has no entry of its own),
   // counted like a process against the caps; freed by FreeThread.
   ErrnoOr<int> AllocateThread(int uid, uint64_t nproc_limit)
@@ -118,10 +124,19 @@ class ProcessTable {
   ErrnoOr<int> NewSession(int pid) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Calls `fn` (with the table locked, so the task stays alive; `fn` must
-  // not block or call back into the table) on each live target of kill(2):
-  // one PID, the caller's group (0), group -sel, or everyone but init and
-  // the caller (-1). Returns how many there were.
-  int ForEachTarget(int caller, int sel, const std::function<void(Task&)>& fn)
+  // not block or call back into the table) on each target of kill(2): one
+  // PID, the caller's group (0), group -sel, or everyone but init and the
+  // caller (-1). Zombies are targets too (with a null task): on Linux a
+  // process can be signalled, to no effect, until it is reaped. Returns
+  // how many there were.
+  struct KillTarget {
+    Task* task = nullptr;  // null for a zombie
+    int ruid = 0;          // a zombie's real and saved UIDs at its exit
+    int suid = 0;
+    bool same_session = false;  // as the caller's (SIGCONT's permission)
+  };
+  int ForEachTarget(int caller, int sel,
+                    const std::function<void(const KillTarget&)>& fn)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Every live task (for killing the sandbox when init exits).
   void ForEachLive(const std::function<void(Task&)>& fn)
@@ -166,6 +181,7 @@ class ProcessTable {
     int stop_report = 0;  // a stop not yet reported to wait: its signal
     bool continue_report = false;
     bool subreaper = false;
+    bool clone_child = false;  // exit signal other than SIGCHLD
     int pdeath_signal = 0;
   };
   bool Matches(const Process& p, int parent, int sel, int caller_pgid) const;

@@ -87,9 +87,12 @@ uint64_t Xcr0() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
+// Linux's on_sig_stack: never with SS_AUTODISARM, whose stack is disarmed
+// while in use (a new signal starts at its top again).
 bool OnAltStack(const stack_t& ss, uint64_t sp) {
   uint64_t base = reinterpret_cast<uint64_t>(ss.ss_sp);
-  return !(ss.ss_flags & SS_DISABLE) && sp > base && sp <= base + ss.ss_size;
+  return !(ss.ss_flags & (SS_DISABLE | kSsAutodisarm)) && sp > base &&
+         sp <= base + ss.ss_size;
 }
 
 }  // namespace
@@ -277,6 +280,7 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
   f.uc.uc_stack.ss_flags = (altstack_.ss_flags & SS_DISABLE)
                                ? SS_DISABLE
                                : (on_alt ? SS_ONSTACK : 0);
+  f.uc.uc_stack.ss_flags |= altstack_.ss_flags & kSsAutodisarm;
   f.uc.uc_stack.ss_size = altstack_.ss_size;
   KernelSigcontext& c = f.uc.uc_mcontext;
   c.r8 = regs_.r8;
@@ -325,6 +329,11 @@ bool Task::SetupFrame(int sig, const KernelSigaction& act,
   if (!(act.flags & SA_NODEFER)) mask |= SigBit(sig);
   set_signal_mask(mask);
   if (act.flags & SA_RESETHAND) group_->sigactions()[sig] = KernelSigaction{};
+  // SS_AUTODISARM: the handler may switch stacks (swapcontext) without the
+  // old one in its way; sigreturn brings it back from uc_stack.
+  if (altstack_.ss_flags & kSsAutodisarm) {
+    altstack_ = stack_t{nullptr, SS_DISABLE, 0};
+  }
   return true;
 }
 
@@ -395,7 +404,7 @@ ErrnoOr<uint64_t> Task::SignalReturn() {
   if (!OnAltStack(altstack_, regs_.rsp)) {
     altstack_.ss_sp = reinterpret_cast<void*>(f.uc.uc_stack.ss_sp);
     altstack_.ss_size = f.uc.uc_stack.ss_size;
-    altstack_.ss_flags = f.uc.uc_stack.ss_flags & SS_DISABLE;
+    altstack_.ss_flags = f.uc.uc_stack.ss_flags & (SS_DISABLE | kSsAutodisarm);
   }
   in_syscall_ = false;  // rax is the interrupted context's, not a result
   restart_ = nullptr;   // a restart block does not survive a handler

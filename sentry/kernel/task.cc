@@ -183,16 +183,27 @@ siginfo_t InfoOrKernel(int sig, const siginfo_t* info) {
 
 }  // namespace
 
-bool PendingSignals::Add(int sig, const siginfo_t& info) {
+bool PendingSignals::Add(int sig, const siginfo_t& info, uint64_t limit) {
   absl::MutexLock l(&mu_);
   std::deque<siginfo_t>& q = queued_[sig];
+  siginfo_t si = info;
   if (sig < kSigRtMin) {
     if (!q.empty()) return true;  // already pending: this one merges
   } else {
-    if (realtime_count_ >= kMaxQueued) return false;
+    if (realtime_count_ >= std::min<uint64_t>(limit, kMaxQueued)) {
+      if (info.si_code != SI_USER) return false;
+      // kill(2) loses the siginfo, not the signal: it is pending once more
+      // at most (so the queue stays bounded), with only its number and
+      // SI_USER, as Linux's collect_signal reports a signal it could not
+      // queue.
+      if (!q.empty()) return true;
+      si = siginfo_t{};
+      si.si_signo = sig;
+      si.si_code = SI_USER;
+    }
     ++realtime_count_;
   }
-  q.push_back(info);
+  q.push_back(si);
   bits_.fetch_or(Bit(sig));
   return true;
 }
@@ -287,7 +298,9 @@ void Task::ParkWhileStopped() {
 bool Task::QueueSignal(int sig, const siginfo_t* info) {
   if (sig < 1 || sig > kMaxSignal) return true;
   SignalGenerated(sig);
-  return group_->QueueSignal(sig, info);
+  // The receiver's limit, read on the sender's thread: only this process
+  // sets its limits, and a racing setrlimit gives the old or new value.
+  return group_->QueueSignal(sig, info, rlimits_[RLIMIT_SIGPENDING].rlim_cur);
 }
 
 void Task::NotifySignalWaiters() { group_->signal_queue().Notify(POLLIN); }
@@ -299,7 +312,10 @@ bool Task::QueueThreadSignal(int sig, const siginfo_t* info) {
     return true;
   }
   SignalGenerated(sig);
-  if (!pending_.Add(sig, InfoOrKernel(sig, info))) return false;
+  if (!pending_.Add(sig, InfoOrKernel(sig, info),
+                    rlimits_[RLIMIT_SIGPENDING].rlim_cur)) {
+    return false;
+  }
   NotifySignalWaiters();
   Interrupt();
   return true;
@@ -442,6 +458,11 @@ InheritedState Task::StateForFork(bool share_files) const {
   s.affinity = affinity();
   s.comm = comm();
   s.sched = sched();
+  s.altstack = altstack_;
+  s.no_new_privs = no_new_privs_;
+  s.timer_slack_ns = timer_slack_ns_;
+  s.thp_disabled = group_->thp_disabled();
+  s.auxv = saved_auxv_;
   if (s.sched.reset_on_fork) {
     // SCHED_RESET_ON_FORK (sched(7)): the child starts with a normal
     // policy, a nice value of at least 0, and without the flag.
@@ -469,6 +490,11 @@ void Task::AdoptState(InheritedState s, bool thread) {
   set_affinity(s.affinity);
   set_comm(s.comm);
   set_sched(s.sched);
+  if (!thread) altstack_ = s.altstack;
+  no_new_privs_ = s.no_new_privs;
+  timer_slack_ns_ = default_timer_slack_ns_ = s.timer_slack_ns;
+  if (!thread) group_->set_thp_disabled(s.thp_disabled);
+  saved_auxv_ = std::move(s.auxv);
 }
 
 std::pair<std::shared_ptr<platform::AddressSpace>,

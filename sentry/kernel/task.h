@@ -54,6 +54,10 @@ inline constexpr uint64_t SigBit(int sig) { return 1ULL << (sig - 1); }
 inline constexpr uint64_t kUnblockableSignals =
     SigBit(SIGKILL) | SigBit(SIGSTOP);
 
+// sigaltstack's SS_AUTODISARM (linux/signal.h): the alternate stack is
+// cleared while a handler runs on it and restored by sigreturn.
+inline constexpr int kSsAutodisarm = 1 << 31;
+
 // The kernel's struct sigaction for rt_sigaction (not glibc's).
 struct KernelSigaction {
   uint64_t handler = 0;  // SIG_DFL (0), SIG_IGN (1) or an address
@@ -62,6 +66,9 @@ struct KernelSigaction {
   uint64_t mask = 0;
 };
 
+// Capabilities 0-40 (CAP_CHOWN to CAP_CHECKPOINT_RESTORE).
+inline constexpr uint64_t kFullCapSet = (uint64_t{1} << 41) - 1;
+
 // credentials(7). The filesystem IDs (what file permission checks and
 // new files' owners use) follow the effective IDs: every set*uid/set*gid
 // call resets them, and setfsuid/setfsgid move them apart.
@@ -69,6 +76,12 @@ struct Credentials {
   uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
   gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<gid_t> groups;
+  // PR_SET_KEEPCAPS (Linux's SECURE_KEEP_CAPS): kept by fork, cleared by
+  // execve.
+  bool keepcaps = false;
+  // The capability bounding set (PR_CAPBSET_READ/DROP): every capability
+  // up to CAP_LAST_CAP (40) at first; a drop is kept by fork and execve.
+  uint64_t cap_bset = kFullCapSet;
 };
 
 // The process's view of the file system (Linux's fs_struct).
@@ -120,6 +133,14 @@ struct InheritedState {
   std::array<uint64_t, 16> affinity{};
   std::string comm;
   SchedParams sched;
+  // sigaltstack(2): a fork child inherits it; clone with CLONE_VM but not
+  // CLONE_VFORK (a thread, or a process on the same memory) starts
+  // without one, as on Linux.
+  stack_t altstack{nullptr, SS_DISABLE, 0};
+  bool no_new_privs = false;
+  uint64_t timer_slack_ns = 0;
+  bool thp_disabled = false;
+  std::vector<uint64_t> auxv;
 };
 
 class Task;
@@ -138,11 +159,17 @@ struct CpuTimes {
 // instance with its own siginfo, delivered in order.
 class PendingSignals {
  public:
-  // How many real-time signals may be queued (RLIMIT_SIGPENDING's usual
-  // value on a small machine, and a bound on the Sentry's memory).
+  // A bound on the real-time signals queued, whatever RLIMIT_SIGPENDING
+  // says (the Sentry's memory).
   static constexpr size_t kMaxQueued = 7500;
-  // False if a real-time signal found the queue full (sigqueue: EAGAIN).
-  bool Add(int sig, const siginfo_t& info) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues `sig`. A real-time signal beyond `limit` (the receiver's
+  // RLIMIT_SIGPENDING) queued ones is refused (false: sigqueue's EAGAIN),
+  // except one from kill(2) (SI_USER), which still becomes pending with
+  // an empty siginfo if it is not already, as on Linux.
+  // How we differ from Linux: the count is of this queue (the process's,
+  // or one thread's), not of every signal queued for the receiver's user.
+  bool Add(int sig, const siginfo_t& info, uint64_t limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Removes one instance of `sig`; nullopt if none is pending.
   std::optional<siginfo_t> Take(int sig) ABSL_LOCKS_EXCLUDED(mu_);
   // Drops every pending instance of the signals in `mask` (SIGCONT
@@ -198,13 +225,20 @@ class ThreadGroup {
   bool Stop() ABSL_LOCKS_EXCLUDED(mu_);
   bool Continue() ABSL_LOCKS_EXCLUDED(mu_);
   bool stopped() const { return stopped_.load(); }
+  // PR_SET_THP_DISABLE. Linux keeps it in the mm (so a CLONE_VM process
+  // shares it too); here the threads of the process share it. Kept by
+  // fork and execve.
+  bool thp_disabled() const { return thp_disabled_.load(); }
+  void set_thp_disabled(bool v) { thp_disabled_.store(v); }
   // Discards the group's and every thread's pending signals in `mask`.
   void DiscardPending(uint64_t mask) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Process-directed signals (kill(2)): pending for the group; one thread
   // that does not block the signal is woken to take it. False if a
   // real-time signal's queue is full.
-  bool QueueSignal(int sig, const siginfo_t* info) ABSL_LOCKS_EXCLUDED(mu_);
+  // `limit`: see PendingSignals::Add.
+  bool QueueSignal(int sig, const siginfo_t* info, uint64_t limit)
+      ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t pending() const { return pending_.set(); }
   // Notified with POLLIN whenever a signal becomes pending for the process
   // or any of its threads (Linux's sighand->signalfd_wqh): signalfd
@@ -266,6 +300,7 @@ class ThreadGroup {
   std::vector<Task*> threads_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> exiting_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> thp_disabled_{false};
   std::optional<ExitStatus> exit_status_ ABSL_GUARDED_BY(mu_);
   PendingSignals pending_;
   vfs::WaitQueue signal_queue_;
@@ -346,6 +381,15 @@ class Task : public vfs::Waiter {
   int& pdeath_signal() { return pdeath_signal_; }
   bool& no_new_privs() { return no_new_privs_; }
   int& dumpable() { return dumpable_; }
+  // PR_SET_TIMERSLACK's value and what 0 restores: the slack the parent
+  // had at fork (Linux's default_timer_slack_ns). Nothing sleeps by it:
+  // the host's timers decide.
+  static constexpr uint64_t kDefaultTimerSlackNs = 50000;
+  uint64_t& timer_slack_ns() { return timer_slack_ns_; }
+  uint64_t default_timer_slack_ns() const { return default_timer_slack_ns_; }
+  // The auxiliary vector execve gave the program, (type, value) pairs
+  // ending with AT_NULL (PR_GET_AUXV; Linux's mm->saved_auxv).
+  std::vector<uint64_t>& saved_auxv() { return saved_auxv_; }
   bool& child_subreaper() { return child_subreaper_; }
   // Scheduling policy, real-time priority and nice value (getpriority,
   // sched_getattr...). Thread safe: another task may set them by TID.
@@ -445,7 +489,8 @@ class Task : public vfs::Waiter {
   // stack pointer; returns the restored rax. A bad frame kills with
   // SIGSEGV, as on Linux.
   ErrnoOr<uint64_t> SignalReturn();
-  // sigaltstack(2)'s state.
+  // sigaltstack(2)'s state; ss_flags is SS_DISABLE or 0, plus
+  // kSsAutodisarm.
   stack_t& altstack() { return altstack_; }
   // What restart_syscall(2) resumes (Linux's restart_block): a syscall
   // that returns -ERESTART_RESTARTBLOCK saves here how to go on (nanosleep:
@@ -573,6 +618,9 @@ class Task : public vfs::Waiter {
   int pdeath_signal_ = 0;
   bool no_new_privs_ = false;
   int dumpable_ = 1;
+  uint64_t timer_slack_ns_ = kDefaultTimerSlackNs;
+  uint64_t default_timer_slack_ns_ = kDefaultTimerSlackNs;
+  std::vector<uint64_t> saved_auxv_;
   bool child_subreaper_ = false;
   mutable absl::Mutex sched_mu_;
   SchedParams sched_ ABSL_GUARDED_BY(sched_mu_);

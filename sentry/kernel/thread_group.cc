@@ -57,7 +57,7 @@ std::optional<ExitStatus> ThreadGroup::exit_status() const {
   return exit_status_;
 }
 
-bool ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
+bool ThreadGroup::QueueSignal(int sig, const siginfo_t* info, uint64_t limit) {
   if (sig == SIGKILL) {
     // SIGKILL needs no thread to take it: the whole group dies now.
     Exit(ExitStatus{.signal = SIGKILL});
@@ -71,7 +71,7 @@ bool ThreadGroup::QueueSignal(int sig, const siginfo_t* info) {
     si.si_signo = sig;
     si.si_code = SI_KERNEL;
   }
-  if (!pending_.Add(sig, si)) return false;
+  if (!pending_.Add(sig, si, limit)) return false;
   // Linux's complete_signal: the main thread if it can take the signal,
   // else the first thread that does not block it. If every thread blocks
   // it, it waits in the group's set until one unblocks it (or sigwaits).

@@ -171,6 +171,17 @@ ErrnoOr<uint64_t> MemoryManager::Map(const MmapRequest& req) {
   return MapLocked(req);
 }
 
+bool MemoryManager::ExceedsLimitLocked(uint64_t addr, uint64_t length,
+                                       uint64_t limit) const {
+  if (limit == kNoLimit) return false;  // no walk over the areas
+  uint64_t total = 0, replaced = 0;
+  for (const Vma& v : vmas_.All()) total += v.length();
+  vmas_.ForEach(addr, addr + length, [&](const Vma& v) {
+    replaced += std::min(v.end, addr + length) - std::max(v.start, addr);
+  });
+  return total - replaced + length > limit;
+}
+
 ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   if (req.length == 0) return Errno(EINVAL);
   uint64_t length = PageUp(req.length);
@@ -205,6 +216,7 @@ ErrnoOr<uint64_t> MemoryManager::MapLocked(const MmapRequest& req) {
   if (vmas_.CountAfterSplit(addr, addr + length) + 1 > VmaSet::kMaxCount) {
     return Errno(ENOMEM);
   }
+  if (ExceedsLimitLocked(addr, length, req.as_limit)) return Errno(ENOMEM);
 
   const bool own_pages = !req.backing_offset.has_value();
   uint64_t offset;
@@ -306,7 +318,7 @@ ErrnoOr<void> MemoryManager::UnmapLocked(uint64_t addr, uint64_t length) {
 
 ErrnoOr<uint64_t> MemoryManager::Remap(uint64_t old_addr, uint64_t old_size,
                                        uint64_t new_size, int flags,
-                                       uint64_t new_addr) {
+                                       uint64_t new_addr, uint64_t as_limit) {
   if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) return Errno(EINVAL);
   if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) {
     return Errno(EINVAL);
@@ -322,6 +334,12 @@ ErrnoOr<uint64_t> MemoryManager::Remap(uint64_t old_addr, uint64_t old_size,
   req.prot = vma->prot;
   req.shared = vma->shared;
   req.name = vma->name;
+  // Growing may not take the address space beyond RLIMIT_AS (a move frees
+  // the old range, but only after the new one is mapped: count it so).
+  if (new_size > old_size &&
+      ExceedsLimitLocked(0, new_size - old_size, as_limit)) {
+    return Errno(ENOMEM);
+  }
   auto move_to = [&](MmapRequest target) -> ErrnoOr<uint64_t> {
     // Copy out first: mapping the target may replace (MAP_FIXED) part of
     // the source.
@@ -398,15 +416,18 @@ ErrnoOr<void> MemoryManager::Protect(uint64_t addr, uint64_t length, int prot) {
   return {};
 }
 
-uint64_t MemoryManager::Brk(uint64_t addr) {
+uint64_t MemoryManager::Brk(uint64_t addr, uint64_t as_limit,
+                            uint64_t data_limit) {
   absl::MutexLock lock(&mu_);
   if (addr < brk_start_) return brk_;
   uint64_t old_top = PageUp(brk_);
   uint64_t new_top = PageUp(addr);
   if (new_top < addr || new_top > max_addr_) return brk_;
+  if (data_limit != kNoLimit && addr - brk_start_ > data_limit) return brk_;
   if (new_top > old_top) {
     // The heap may not grow over another mapping (Linux checks the same).
     if (!vmas_.IsFree(old_top, new_top)) return brk_;
+    if (ExceedsLimitLocked(old_top, new_top - old_top, as_limit)) return brk_;
     MmapRequest req;
     req.addr = old_top;
     req.length = new_top - old_top;

@@ -35,6 +35,9 @@
 
 namespace sentry::mm {
 
+// An rlimit that is not set (RLIM_INFINITY).
+inline constexpr uint64_t kNoLimit = ~uint64_t{0};
+
 struct MmapRequest {
   uint64_t addr = 0;    // hint, or the exact address with `fixed`
   uint64_t length = 0;  // bytes; rounded up to pages
@@ -56,6 +59,9 @@ struct MmapRequest {
   uint64_t file_dev = 0;
   uint64_t file_ino = 0;
   bool may_write = true;
+  // RLIMIT_AS: ENOMEM if the address space would grow beyond this many
+  // bytes (what MAP_FIXED replaces does not count twice).
+  uint64_t as_limit = kNoLimit;
 };
 
 // A range of kernel-owned MemoryFile pages to map (MapKernelPages).
@@ -115,14 +121,20 @@ class MemoryManager {
   ErrnoOr<void> Unmap(uint64_t addr, uint64_t length) ABSL_LOCKS_EXCLUDED(mu_);
   // mremap(2) (MREMAP_MAYMOVE, MREMAP_FIXED). Growing in place maps fresh
   // pages after the area; moving copies the contents to a new area.
+  // `as_limit`: RLIMIT_AS, as for Map.
   ErrnoOr<uint64_t> Remap(uint64_t old_addr, uint64_t old_size,
-                          uint64_t new_size, int flags, uint64_t new_addr)
+                          uint64_t new_size, int flags, uint64_t new_addr,
+                          uint64_t as_limit = kNoLimit)
       ABSL_LOCKS_EXCLUDED(mu_);
   // mprotect(2); ENOMEM if part of the range is unmapped.
   ErrnoOr<void> Protect(uint64_t addr, uint64_t length, int prot)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // brk(2): returns the new break, or the old one if the request fails.
-  uint64_t Brk(uint64_t addr) ABSL_LOCKS_EXCLUDED(mu_);
+  // brk(2): returns the new break, or the old one if the request fails,
+  // also when the address space would exceed `as_limit` (RLIMIT_AS) or
+  // the heap `data_limit` bytes (RLIMIT_DATA). How we differ from Linux:
+  // RLIMIT_DATA counts the heap only, not the program's data segment.
+  uint64_t Brk(uint64_t addr, uint64_t as_limit = kNoLimit,
+               uint64_t data_limit = kNoLimit) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Copies between the Sentry and the guest. The whole range must be mapped
   // with PROT_READ (in) or PROT_WRITE (out), else EFAULT and, for the
@@ -193,6 +205,10 @@ class MemoryManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Frees an area's pages unless the kernel owns them.
   void Release(const Vma& vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Would mapping `length` bytes at `addr` (replacing what is there) take
+  // the address space beyond `limit` bytes?
+  bool ExceedsLimitLocked(uint64_t addr, uint64_t length, uint64_t limit) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ErrnoOr<uint64_t> MapLocked(const MmapRequest& req)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
