@@ -288,6 +288,9 @@ SH
 rp_case_procps_ps() {
   rp_script <<'SH'
 set -m; sleep 2 & a=$!; set +m; sleep 2 & b=$!
+# Let both children finish exec'ing sleep before ps looks at their names
+# (until then they are copies of bash).
+sleep 0.3
 who() {
   case "$1" in $$) echo shell ;; "$a") echo job_a ;; "$b") echo job_b ;; *) echo other ;; esac
 }
