@@ -45,6 +45,7 @@ def syscall_test(
         name = bin_name,
         testonly = True,
         srcs = srcs + [
+            "//tests/util:socket_util.h",
             "//tests/util:test_util.cc",
             "//tests/util:test_util.h",
         ],

@@ -18,20 +18,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/socket_util.h"
 #include "tests/util/test_util.h"
 
 namespace sentry::testing {
 namespace {
 
-struct Pair {
-  FileDescriptor a, b;
-};
+using Pair = SocketPair;
 
-Pair MakePair(int type = SOCK_STREAM) {
-  int sv[2] = {-1, -1};
-  EXPECT_THAT(socketpair(AF_UNIX, type, 0, sv), SyscallSucceeds());
-  return {FileDescriptor(sv[0]), FileDescriptor(sv[1])};
-}
+Pair MakePair(int type = SOCK_STREAM) { return MakeSocketPair(type); }
 
 struct Pipe {
   FileDescriptor r, w;

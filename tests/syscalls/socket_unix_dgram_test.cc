@@ -22,63 +22,19 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/socket_util.h"
 #include "tests/util/test_util.h"
 
 namespace sentry::testing {
 namespace {
 
-struct Pair {
-  FileDescriptor a, b;
-};
+using Pair = SocketPair;
 
-Pair MakePair(int type = SOCK_DGRAM) {
-  int sv[2] = {-1, -1};
-  EXPECT_THAT(socketpair(AF_UNIX, type, 0, sv), SyscallSucceeds());
-  return {FileDescriptor(sv[0]), FileDescriptor(sv[1])};
-}
-
-// A socket address and the length to pass with it.
-struct UnixAddr {
-  sockaddr_un sun = {};
-  socklen_t len = 0;
-  const sockaddr* get() const {
-    return reinterpret_cast<const sockaddr*>(&sun);
-  }
-};
-
-constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);
-
-// A pathname address; addrlen covers the path and its terminating NUL.
-UnixAddr PathAddr(const std::string& path) {
-  UnixAddr a;
-  a.sun.sun_family = AF_UNIX;
-  EXPECT_LT(path.size(), sizeof(a.sun.sun_path)) << path;
-  size_t n = std::min(path.size(), sizeof(a.sun.sun_path) - 1);
-  memcpy(a.sun.sun_path, path.data(), n);
-  a.len = kPathOffset + n + 1;
-  return a;
-}
+Pair MakePair(int type = SOCK_DGRAM) { return MakeSocketPair(type); }
 
 // An abstract address, unique to this process: a NUL byte then a name.
 UnixAddr UniqueAbstractAddr() {
-  static std::atomic<int> counter{0};
-  std::string name = "sentry_dgram_test_" + std::to_string(getpid()) + "_" +
-                     std::to_string(counter++) + "_" +
-                     std::to_string(time(nullptr));
-  UnixAddr a;
-  a.sun.sun_family = AF_UNIX;
-  memcpy(a.sun.sun_path + 1, name.data(), name.size());
-  a.len = kPathOffset + 1 + name.size();
-  return a;
-}
-
-// A directory for socket files: sun_path holds 108 bytes and Bazel's
-// TEST_TMPDIR alone can be longer, so it is under /tmp when names under
-// TestTmpDir() would not fit.
-TempPath SocketDir() {
-  std::string parent = TestTmpDir();
-  if (parent.size() > 60) parent = "/tmp";
-  return TempPath::CreateDirIn(parent);
+  return AbstractAddr(UniqueAbstractName("sentry_dgram_test"));
 }
 
 // A SOCK_DGRAM socket bound to `addr`.
@@ -87,12 +43,6 @@ FileDescriptor BoundSocket(const UnixAddr& addr, int flags = 0) {
   EXPECT_THAT(fd.get(), SyscallSucceeds());
   EXPECT_THAT(bind(fd.get(), addr.get(), addr.len), SyscallSucceeds());
   return fd;
-}
-
-short PollEvents(int fd, short events) {
-  struct pollfd pfd = {fd, events, 0};
-  EXPECT_THAT(poll(&pfd, 1, 0), SyscallSucceeds());
-  return pfd.revents;
 }
 
 // recvmsg into a buffer of `size` bytes; returns the bytes and sets *flags

@@ -21,45 +21,29 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/socket_util.h"
 #include "tests/util/test_util.h"
 
 namespace sentry::testing {
 namespace {
 
-struct Pair {
-  FileDescriptor a, b;
-};
+using Pair = SocketPair;
 
-Pair MakePair(int flags = 0) {
-  int sv[2] = {-1, -1};
-  EXPECT_THAT(socketpair(AF_UNIX, SOCK_STREAM | flags, 0, sv),
-              SyscallSucceeds());
-  return {FileDescriptor(sv[0]), FileDescriptor(sv[1])};
-}
+Pair MakePair(int flags = 0) { return MakeSocketPair(SOCK_STREAM | flags); }
 
 // A listening socket on a fresh abstract name (nothing to clean up), and
 // that name.
 struct Listener {
-  sockaddr_un addr = {};
-  socklen_t len = 0;
+  UnixAddr addr;
   FileDescriptor fd;
-  const sockaddr* sa() const {
-    return reinterpret_cast<const sockaddr*>(&addr);
-  }
 };
 
 Listener Listen() {
-  static std::atomic<int> counter{0};
-  std::string name = "sentry_poll_test_" + std::to_string(getpid()) + "_" +
-                     std::to_string(counter++) + "_" +
-                     std::to_string(time(nullptr));
   Listener l;
-  l.addr.sun_family = AF_UNIX;
-  memcpy(l.addr.sun_path + 1, name.data(), name.size());
-  l.len = offsetof(sockaddr_un, sun_path) + 1 + name.size();
+  l.addr = AbstractAddr(UniqueAbstractName("sentry_poll_test"));
   l.fd.reset(socket(AF_UNIX, SOCK_STREAM, 0));
   EXPECT_THAT(l.fd.get(), SyscallSucceeds());
-  EXPECT_THAT(bind(l.fd.get(), l.sa(), l.len), SyscallSucceeds());
+  EXPECT_THAT(bind(l.fd.get(), l.addr.get(), l.addr.len), SyscallSucceeds());
   EXPECT_THAT(listen(l.fd.get(), 8), SyscallSucceeds());
   return l;
 }
@@ -67,14 +51,8 @@ Listener Listen() {
 FileDescriptor Connect(const Listener& l) {
   FileDescriptor fd(socket(AF_UNIX, SOCK_STREAM, 0));
   EXPECT_THAT(fd.get(), SyscallSucceeds());
-  EXPECT_THAT(connect(fd.get(), l.sa(), l.len), SyscallSucceeds());
+  EXPECT_THAT(connect(fd.get(), l.addr.get(), l.addr.len), SyscallSucceeds());
   return fd;
-}
-
-short PollEvents(int fd, short events, int timeout_ms = 0) {
-  struct pollfd pfd = {fd, events, 0};
-  EXPECT_THAT(poll(&pfd, 1, timeout_ms), SyscallSucceeds());
-  return pfd.revents;
 }
 
 constexpr short kAll = POLLIN | POLLOUT | POLLRDHUP | POLLPRI;
@@ -400,7 +378,8 @@ TEST(UnixBlockingTest, ForkAcceptOnShutDownListenerFailsEinval) {
         CHILD_EXPECT(poll(&pfd, 1, 0) == 1);
         CHILD_EXPECT(pfd.revents == (POLLIN | POLLHUP));
         int c = socket(AF_UNIX, SOCK_STREAM, 0);
-        CHILD_EXPECT(connect(c, l.sa(), l.len) == -1 && errno == ECONNREFUSED);
+        CHILD_EXPECT(connect(c, l.addr.get(), l.addr.len) == -1 &&
+                     errno == ECONNREFUSED);
         return 0;
       },
       5);

@@ -24,72 +24,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/socket_util.h"
 #include "tests/util/test_util.h"
 
 namespace sentry::testing {
 namespace {
 
-struct Pair {
-  FileDescriptor a, b;
-};
+using Pair = SocketPair;
 
-Pair MakePair(int type = SOCK_STREAM) {
-  int sv[2] = {-1, -1};
-  EXPECT_THAT(socketpair(AF_UNIX, type, 0, sv), SyscallSucceeds());
-  return {FileDescriptor(sv[0]), FileDescriptor(sv[1])};
-}
-
-// A socket address and the length to pass with it.
-struct UnixAddr {
-  sockaddr_un sun = {};
-  socklen_t len = 0;
-  const sockaddr* get() const {
-    return reinterpret_cast<const sockaddr*>(&sun);
-  }
-};
-
-constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);
-
-// A pathname address. addrlen covers the path and its terminating NUL, as
-// unix(7) recommends.
-UnixAddr PathAddr(const std::string& path) {
-  UnixAddr a;
-  a.sun.sun_family = AF_UNIX;
-  EXPECT_LT(path.size(), sizeof(a.sun.sun_path)) << path;
-  size_t n = std::min(path.size(), sizeof(a.sun.sun_path) - 1);
-  memcpy(a.sun.sun_path, path.data(), n);
-  a.len = kPathOffset + n + 1;
-  return a;
-}
-
-// An abstract address: a NUL byte then `name`. Every byte within addrlen is
-// part of the name, so addrlen covers exactly those bytes.
-UnixAddr AbstractAddr(const std::string& name) {
-  UnixAddr a;
-  a.sun.sun_family = AF_UNIX;
-  size_t n = std::min(name.size(), sizeof(a.sun.sun_path) - 1);
-  memcpy(a.sun.sun_path + 1, name.data(), n);
-  a.len = kPathOffset + 1 + n;
-  return a;
-}
-
-// The abstract namespace is shared by everything in the network namespace
-// (e.g. a native and a Sentry run of this test at once): make names unique.
-std::string UniqueAbstractName() {
-  static std::atomic<int> counter{0};
-  return "sentry_stream_test_" + std::to_string(getpid()) + "_" +
-         std::to_string(counter++) + "_" + std::to_string(time(nullptr));
-}
-
-// A directory for socket files. sun_path holds 108 bytes and Bazel's
-// TEST_TMPDIR alone can be longer than that, so the directory is under
-// TestTmpDir() only when short names in it fit, else under /tmp.
-TempPath SocketDir() {
-  std::string parent = TestTmpDir();
-  // NewTempName() adds at most ~35 bytes, tests add "/" and <= 10 more.
-  if (parent.size() > 60) parent = "/tmp";
-  return TempPath::CreateDirIn(parent);
-}
+Pair MakePair(int type = SOCK_STREAM) { return MakeSocketPair(type); }
 
 // A listening socket bound to `dir`/name.
 struct Listener {
@@ -132,14 +75,6 @@ UnixAddr PeerName(int fd) {
   EXPECT_THAT(getpeername(fd, reinterpret_cast<sockaddr*>(&a.sun), &a.len),
               SyscallSucceeds());
   return a;
-}
-
-int GetIntOpt(int fd, int name) {
-  int v = -1;
-  socklen_t len = sizeof(v);
-  EXPECT_THAT(getsockopt(fd, SOL_SOCKET, name, &v, &len), SyscallSucceeds());
-  EXPECT_EQ(len, sizeof(v));
-  return v;
 }
 
 // Ignores SIGPIPE for its lifetime.
@@ -365,7 +300,7 @@ TEST(UnixStreamTest, FullLengthPathWithoutNul) {
 
 TEST(UnixStreamTest, BadAddressArguments) {
   FileDescriptor s(socket(AF_UNIX, SOCK_STREAM, 0));
-  UnixAddr addr = AbstractAddr(UniqueAbstractName());
+  UnixAddr addr = AbstractAddr(UniqueAbstractName("sentry_stream_test"));
   // Too short to hold a name at all.
   EXPECT_THAT(connect(s.get(), addr.get(), sizeof(sa_family_t)),
               SyscallFailsWithErrno(EINVAL));
@@ -816,7 +751,7 @@ TEST(UnixStreamTest, AcceptedConnectionOutlivesListener) {
 
 TEST(UnixStreamTest, AbstractBindCreatesNoFile) {
   TempPath dir = SocketDir();
-  std::string name = UniqueAbstractName();
+  std::string name = UniqueAbstractName("sentry_stream_test");
   UnixAddr addr = AbstractAddr(name);
   FileDescriptor l(socket(AF_UNIX, SOCK_STREAM, 0));
   ASSERT_THAT(bind(l.get(), addr.get(), addr.len), SyscallSucceeds());
@@ -837,7 +772,7 @@ TEST(UnixStreamTest, AbstractBindCreatesNoFile) {
 }
 
 TEST(UnixStreamTest, AbstractNamesAreLengthSensitive) {
-  std::string name = UniqueAbstractName();
+  std::string name = UniqueAbstractName("sentry_stream_test");
   UnixAddr addr = AbstractAddr(name);
   FileDescriptor l(socket(AF_UNIX, SOCK_STREAM, 0));
   ASSERT_THAT(bind(l.get(), addr.get(), addr.len), SyscallSucceeds());
@@ -859,7 +794,7 @@ TEST(UnixStreamTest, AbstractNamesAreLengthSensitive) {
 }
 
 TEST(UnixStreamTest, AbstractNameInUseUntilClosed) {
-  UnixAddr addr = AbstractAddr(UniqueAbstractName());
+  UnixAddr addr = AbstractAddr(UniqueAbstractName("sentry_stream_test"));
   FileDescriptor a(socket(AF_UNIX, SOCK_STREAM, 0));
   ASSERT_THAT(bind(a.get(), addr.get(), addr.len), SyscallSucceeds());
   FileDescriptor b(socket(AF_UNIX, SOCK_STREAM, 0));
@@ -871,7 +806,7 @@ TEST(UnixStreamTest, AbstractNameInUseUntilClosed) {
 }
 
 TEST(UnixStreamTest, ConnectToUnboundAbstractNameFailsEconnrefused) {
-  UnixAddr addr = AbstractAddr(UniqueAbstractName());
+  UnixAddr addr = AbstractAddr(UniqueAbstractName("sentry_stream_test"));
   FileDescriptor c(socket(AF_UNIX, SOCK_STREAM, 0));
   EXPECT_THAT(connect(c.get(), addr.get(), addr.len),
               SyscallFailsWithErrno(ECONNREFUSED));
